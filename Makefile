@@ -1,0 +1,36 @@
+# Two commands set everything up: `make lab` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test install notebooks navigation benchmarks clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found %s); set PYTHON=python3.11 or newer" % sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+notebooks: $(STAMP)   ## re-run every notebook top to bottom and save its outputs
+	$(BIN)/python tools/run_notebooks.py
+
+navigation: $(STAMP)  ## rewrite the navigation lines and the index
+	$(BIN)/python tools/navigation.py
+
+benchmarks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/notebook_times.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,89 @@
+import json
+import struct
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from vae_tutorial import checkpoints, models
+
+
+@pytest.mark.parametrize("cls", [models.Autoencoder, models.VAE])
+def test_round_trip(tmp_path, cls):
+    model = cls(3, hidden_sizes=(32, 16), activation="tanh", rngs=nnx.Rngs(params=4))
+    path = checkpoints.save(model, tmp_path / "sub" / "m.ckpt", metadata={"note": "hi"})
+    loaded = checkpoints.load(path)
+    assert type(loaded) is cls
+    assert loaded.config() == {"latent_dim": 3, "hidden_sizes": [32, 16], "activation": "tanh"}
+    z = jnp.linspace(-1, 1, 12).reshape(4, 3)
+    np.testing.assert_array_equal(model.decode(z), loaded.decode(z))
+    assert checkpoints.read_header(path)["metadata"] == {"note": "hi"}
+    assert list(tmp_path.joinpath("sub").iterdir()) == [path]  # no temporary file left behind
+
+
+def test_file_is_not_pickle(tmp_path):
+    path = checkpoints.save(models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), tmp_path / "m.ckpt")
+    raw = path.read_bytes()
+    assert raw.startswith(checkpoints.MAGIC)
+    (length,) = struct.unpack("<I", raw[len(checkpoints.MAGIC):len(checkpoints.MAGIC) + 4])
+    header = json.loads(raw[len(checkpoints.MAGIC) + 4:len(checkpoints.MAGIC) + 4 + length])
+    assert header["class"] == "Autoencoder" and header["format"] == 1
+
+
+def test_failed_save_keeps_existing_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.ckpt"
+    checkpoints.save(models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), path)
+    original = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoints.os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoints.save(models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=1)), path)
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["m.ckpt"]
+
+
+def test_expect_other_class(tmp_path):
+    path = checkpoints.save(models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), tmp_path / "m.ckpt")
+    with pytest.raises(ValueError, match="holds a Autoencoder, but a VAE was expected"):
+        checkpoints.load(path, expect=models.VAE)
+
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / "x.ckpt"
+    path.write_bytes(b"\x80\x04pickle")
+    with pytest.raises(ValueError, match="is not a vae_tutorial checkpoint"):
+        checkpoints.load(path)
+
+
+def test_truncated_weights(tmp_path):
+    path = checkpoints.save(models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), tmp_path / "m.ckpt")
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="corrupt or truncated weights"):
+        checkpoints.load(path)
+
+
+def test_weights_of_another_architecture(tmp_path):
+    path = checkpoints.save(models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), tmp_path / "m.ckpt")
+    raw = path.read_bytes()
+    n = len(checkpoints.MAGIC)
+    (length,) = struct.unpack("<I", raw[n:n + 4])
+    header = json.loads(raw[n + 4:n + 4 + length])
+    header["config"]["hidden_sizes"] = [16]
+    new = json.dumps(header).encode()
+    path.write_bytes(raw[:n] + struct.pack("<I", len(new)) + new + raw[n + 4 + length:])
+    with pytest.raises(ValueError, match="do not match a VAE with config"):
+        checkpoints.load(path)
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(TypeError, match="model must be one of"):
+        checkpoints.save(object(), tmp_path / "m.ckpt")
+    with pytest.raises(TypeError, match="metadata must be JSON-serialisable"):
+        checkpoints.save(models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), tmp_path / "m.ckpt",
+                         metadata={"x": object()})
+    with pytest.raises(FileNotFoundError):
+        checkpoints.load(tmp_path / "missing.ckpt")

@@ -1,0 +1,55 @@
+"""The set-up files agree: pyproject ranges, requirements.lock pins, environment.yml pins."""
+
+import pathlib
+import re
+import tomllib
+
+from packaging.requirements import Requirement
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _lock() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def _env_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        m = re.match(r"\s*-\s*([A-Za-z0-9_.\-]+)==([^\s]+)\s*$", line)
+        if m:
+            pins[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return pins
+
+
+def test_every_dependency_is_pinned_and_in_range():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = _lock()
+    for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+        req = Requirement(spec)
+        name = req.name.lower()
+        assert name in lock, f"{name} is not pinned in requirements.lock"
+        assert req.specifier.contains(lock[name]), f"{name}=={lock[name]} is outside pyproject's {req.specifier}"
+
+
+def test_environment_yml_mirrors_the_lock():
+    env = _env_pins()
+    lock = _lock()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = {Requirement(s).name.lower() for s in project["dependencies"]}
+    assert direct <= set(env), f"environment.yml misses pins for {sorted(direct - set(env))}"
+    for name, version in env.items():
+        assert lock.get(name) == version, f"environment.yml pins {name}=={version}, the lock {lock.get(name)}"
+    text = (ROOT / "environment.yml").read_text()
+    assert "- -e ." in text and "- -c requirements.lock" in text
+    assert "python=3.11" in text
+
+
+def test_ci_runs_make_test():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in script and "JAX_PLATFORMS=cpu" in script

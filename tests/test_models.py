@@ -1,0 +1,98 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from vae_tutorial import models
+
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 784)])
+def test_autoencoder_shapes(shape):
+    model = models.Autoencoder(3, rngs=nnx.Rngs(params=0))
+    images = jnp.full(shape, 0.5)
+    assert model.encode(images).shape == (5, 3)
+    decoded = model.decode(model.encode(images))
+    assert decoded.shape == (5, 28, 28)
+    assert float(decoded.min()) >= 0.0 and float(decoded.max()) <= 1.0
+    assert model(images).shape == (5, 28, 28)
+
+
+def test_vae_shapes_and_call(small_images):
+    model = models.VAE(4, hidden_sizes=(32, 16), rngs=nnx.Rngs(params=0))
+    mean, log_var = model.encode(small_images)
+    assert mean.shape == log_var.shape == (8, 4)
+    logits, mean2, _ = model(small_images, key=jax.random.key(0))
+    assert logits.shape == (8, 28, 28)
+    np.testing.assert_allclose(mean, mean2)
+    # The call samples: two keys give two different reconstructions.
+    other, _, _ = model(small_images, key=jax.random.key(1))
+    assert not np.allclose(logits, other)
+
+
+def test_default_architecture_is_784_512_latent():
+    model = models.VAE(2, rngs=nnx.Rngs(params=0))
+    shapes = [layer.kernel.shape for layer in model.encoder.layers]
+    assert shapes == [(784, 512), (512, 4)]
+    assert [layer.kernel.shape for layer in model.decoder.layers] == [(2, 512), (512, 784)]
+
+
+def test_decode_accepts_single_code():
+    model = models.Autoencoder(2, rngs=nnx.Rngs(params=0))
+    assert model.decode(jnp.zeros(2)).shape == (1, 28, 28)
+
+
+def test_same_seed_same_weights():
+    a = models.VAE(2, rngs=nnx.Rngs(params=3))
+    b = models.VAE(2, rngs=nnx.Rngs(params=3))
+    np.testing.assert_array_equal(a.decoder.layers[0].kernel[...], b.decoder.layers[0].kernel[...])
+
+
+def test_works_under_jit():
+    model = models.VAE(2, rngs=nnx.Rngs(params=0))
+
+    @nnx.jit
+    def enc(m, x):
+        return m.encode(x)[0]
+
+    assert enc(model, jnp.zeros((3, 784))).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"latent_dim": 0}, ValueError, "latent_dim must be >= 1"),
+        ({"latent_dim": 2.5}, TypeError, "latent_dim must be an integer"),
+        ({"latent_dim": 2, "hidden_sizes": (0,)}, ValueError, "hidden size must be >= 1"),
+        ({"latent_dim": 2, "activation": "swish"}, ValueError, "activation must be one of"),
+    ],
+)
+@pytest.mark.parametrize("cls", [models.Autoencoder, models.VAE])
+def test_bad_config(cls, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        cls(**kwargs, rngs=nnx.Rngs(params=0))
+
+
+@pytest.mark.parametrize(
+    "images, error, message",
+    [
+        (np.zeros((4, 27, 28), np.float32), ValueError, r"shape \[n, 28, 28\] or \[n, 784\], got \(4, 27, 28\)"),
+        (np.zeros((4, 28, 28), np.uint8), TypeError, "divide uint8 pixels by 255"),
+        (np.full((2, 784), 2.0, np.float32), ValueError, r"values in \[0, 1\], got values in \[2, 2\]"),
+        (np.full((2, 784), np.nan, np.float32), ValueError, "contain NaN"),
+        ([[0.0] * 784], TypeError, "must be an array"),
+        (np.zeros((0, 784), np.float32), ValueError, "at least one image"),
+    ],
+)
+def test_encode_rejects_bad_images(images, error, message):
+    model = models.VAE(2, rngs=nnx.Rngs(params=0))
+    with pytest.raises(error, match=message):
+        model.encode(images)
+
+
+def test_decode_rejects_wrong_latent_size():
+    model = models.VAE(2, rngs=nnx.Rngs(params=0))
+    with pytest.raises(ValueError, match=r"shape \[n, 2\] for this model, got \(3, 5\)"):
+        model.decode(jnp.zeros((3, 5)))
+    with pytest.raises(TypeError, match="floating point"):
+        model.decode(jnp.zeros((3, 2), dtype=jnp.int32))

@@ -1,0 +1,155 @@
+"""The autoencoder and the variational autoencoder, as Flax NNX modules.
+
+Both use multilayer perceptrons (by default one hidden layer of 512 units, close to the 500
+that Kingma and Welling used for MNIST) and a decoder that outputs one Bernoulli logit per
+pixel. Introduced in 01-autoencoder (``Autoencoder``) and 03-vae-sampling-problem (``VAE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from vae_tutorial import sampling
+from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_latent, check_positive_int
+
+ACTIVATIONS = {"relu": nnx.relu, "tanh": jnp.tanh, "elu": nnx.elu}
+
+
+class MLP(nnx.Module):
+    """A stack of dense layers with a nonlinearity between them (none after the last).
+
+    Args:
+        sizes: layer widths including input and output, e.g. ``(784, 512, 2)``.
+        activation: name of the hidden nonlinearity, one of ``ACTIVATIONS``.
+        rngs: random streams; ``params`` initialises the weights.
+    """
+
+    def __init__(self, sizes: Sequence[int], *, activation: str = "relu", rngs: nnx.Rngs):
+        self.layers = nnx.List(
+            [nnx.Linear(n_in, n_out, rngs=rngs) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        )
+        self.activation = activation
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Map ``[batch, sizes[0]]`` to ``[batch, sizes[-1]]``."""
+        act = ACTIVATIONS[self.activation]
+        for layer in self.layers[:-1]:
+            x = act(layer(x))
+        return self.layers[-1](x)
+
+
+def _check_config(latent_dim, hidden_sizes, activation) -> tuple[int, tuple[int, ...]]:
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    hidden = tuple(check_positive_int(h, "each hidden size") for h in hidden_sizes)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    return latent_dim, hidden
+
+
+class _Decoding(nnx.Module):
+    """The decoder half shared by both models: codes ``[n, latent]`` to images ``[n, 28, 28]``."""
+
+    latent_dim: int
+    decoder: MLP
+
+    def decode_logits(self, z: jax.Array) -> jax.Array:
+        """Bernoulli logits of each pixel, ``[n, latent_dim] -> [n, 28, 28]``."""
+        z = check_latent(z, self.latent_dim)
+        return self.decoder(z).reshape(z.shape[0], IMAGE_SIDE, IMAGE_SIDE)
+
+    def decode(self, z: jax.Array) -> jax.Array:
+        """Pixel intensities in [0, 1], ``[n, latent_dim] -> [n, 28, 28]``."""
+        return nnx.sigmoid(self.decode_logits(z))
+
+    def config(self) -> dict:
+        """The constructor arguments, as stored in checkpoints."""
+        return {
+            "latent_dim": self.latent_dim,
+            "hidden_sizes": list(self.hidden_sizes),
+            "activation": self.activation,
+        }
+
+
+class Autoencoder(_Decoding):
+    """A deterministic autoencoder: ``encode`` gives one point per image, ``decode`` maps it back.
+
+    Args:
+        latent_dim: size of the embedding (2 lets us draw it).
+        hidden_sizes: hidden widths of the encoder; the decoder mirrors them.
+        activation: hidden nonlinearity (``"relu"``, ``"tanh"`` or ``"elu"``).
+        rngs: ``nnx.Rngs`` with a ``params`` stream for the initial weights.
+
+    Example:
+        >>> model = Autoencoder(2, rngs=nnx.Rngs(params=0))
+        >>> model.encode(jnp.zeros((5, 28, 28))).shape
+        (5, 2)
+    """
+
+    def __init__(self, latent_dim: int = 2, *, hidden_sizes: Sequence[int] = (512,),
+                 activation: str = "relu", rngs: nnx.Rngs):
+        latent_dim, hidden = _check_config(latent_dim, hidden_sizes, activation)
+        self.latent_dim, self.hidden_sizes, self.activation = latent_dim, hidden, activation
+        self.encoder = MLP((IMAGE_PIXELS, *hidden, latent_dim), activation=activation, rngs=rngs)
+        self.decoder = MLP((latent_dim, *hidden[::-1], IMAGE_PIXELS), activation=activation, rngs=rngs)
+
+    def encode(self, images: jax.Array) -> jax.Array:
+        """Embed images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1] to codes ``[n, latent_dim]``."""
+        return self.encoder(check_images(images))
+
+    def __call__(self, images: jax.Array) -> jax.Array:
+        """Reconstruction logits ``[n, 28, 28]`` of ``images``."""
+        return self.decode_logits(self.encode(images))
+
+
+class VAE(_Decoding):
+    """A variational autoencoder with a diagonal Gaussian encoder and a Bernoulli decoder.
+
+    The encoder outputs the mean and the log-variance of q(z|x) = N(mean, diag(exp(log_var)));
+    the standard deviation is ``exp(log_var / 2)``.
+
+    Args:
+        latent_dim: size of the latent space.
+        hidden_sizes: hidden widths of the encoder; the decoder mirrors them.
+        activation: hidden nonlinearity (``"relu"``, ``"tanh"`` or ``"elu"``).
+        rngs: ``nnx.Rngs`` with a ``params`` stream for the initial weights.
+
+    Example:
+        >>> model = VAE(2, rngs=nnx.Rngs(params=0))
+        >>> mean, log_var = model.encode(jnp.zeros((5, 784)))
+        >>> mean.shape, log_var.shape
+        ((5, 2), (5, 2))
+    """
+
+    def __init__(self, latent_dim: int = 2, *, hidden_sizes: Sequence[int] = (512,),
+                 activation: str = "relu", rngs: nnx.Rngs):
+        latent_dim, hidden = _check_config(latent_dim, hidden_sizes, activation)
+        self.latent_dim, self.hidden_sizes, self.activation = latent_dim, hidden, activation
+        self.encoder = MLP((IMAGE_PIXELS, *hidden, 2 * latent_dim), activation=activation, rngs=rngs)
+        self.decoder = MLP((latent_dim, *hidden[::-1], IMAGE_PIXELS), activation=activation, rngs=rngs)
+
+    def encode(self, images: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Parameters of q(z|x): images ``[n, 28, 28]``/``[n, 784]`` to ``(mean, log_var)``, each ``[n, latent_dim]``."""
+        out = self.encoder(check_images(images))
+        return out[:, : self.latent_dim], out[:, self.latent_dim :]
+
+    def __call__(self, images: jax.Array, *, key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Encode, sample z with the reparameterization trick, decode.
+
+        Args:
+            images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
+            key: a JAX random key for the noise eps ~ N(0, I).
+
+        Returns:
+            ``(logits, mean, log_var)``: reconstruction logits ``[n, 28, 28]`` and the
+            encoder's ``[n, latent_dim]`` outputs.
+        """
+        mean, log_var = self.encode(images)
+        z = sampling.reparameterize(key, mean, log_var)
+        return self.decode_logits(z), mean, log_var
+
+
+MODEL_CLASSES = {"Autoencoder": Autoencoder, "VAE": VAE}
