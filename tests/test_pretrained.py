@@ -5,6 +5,7 @@ from vae_tutorial import models, pretrained, train
 
 EXPECTED = {
     "autoencoder-2d": (models.Autoencoder, 2),
+    "autoencoder-20d": (models.Autoencoder, 20),
     "vae-2d": (models.VAE, 2),
     "vae-20d": (models.VAE, 20),
     "vae-2d-beta0.3": (models.VAE, 2),

@@ -12,6 +12,7 @@ import time
 
 import flax
 import jax
+import numpy as np
 from flax import nnx
 
 from vae_tutorial import checkpoints, data, models, pretrained, train
@@ -42,6 +43,24 @@ def build(name: str) -> None:
     print(f"{name}: {history.summary()}; test loss {test['loss']:.2f} ({seconds:.0f} s)")
 
 
+
+
+def build_classifier() -> None:
+    """Train and write the digit classifier used by vae_tutorial.plausibility."""
+    from flax import serialization
+
+    from vae_tutorial import plausibility
+
+    mnist = data.load_mnist()
+    model = plausibility.train_classifier(mnist.train_images, mnist.train_labels, seed=SEED)
+    params = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(model, nnx.Param)))
+    out = OUT.parent / plausibility.CLASSIFIER_FILE
+    out.write_bytes(serialization.msgpack_serialize(params))
+    accuracy = (plausibility.predict(mnist.test_images, model) == mnist.test_labels).mean()
+    print(f"digit classifier: test accuracy {accuracy:.3f}")
+
+
 if __name__ == "__main__":
-    for name in sys.argv[1:] or pretrained.NAMES:
-        build(name)
+    names = sys.argv[1:] or [*pretrained.NAMES, "classifier"]
+    for name in names:
+        build_classifier() if name == "classifier" else build(name)

@@ -14,6 +14,7 @@ from vae_tutorial import checkpoints
 # name -> training recipe. tools/train_pretrained.py reads this table.
 RECIPES: dict[str, dict] = {
     "autoencoder-2d": {"class": "Autoencoder", "latent_dim": 2, "beta": None, "epochs": 100},
+    "autoencoder-20d": {"class": "Autoencoder", "latent_dim": 20, "beta": None, "epochs": 100},
     "vae-2d": {"class": "VAE", "latent_dim": 2, "beta": 1.0, "epochs": 100},
     "vae-20d": {"class": "VAE", "latent_dim": 20, "beta": 1.0, "epochs": 100},
     "vae-2d-beta0.3": {"class": "VAE", "latent_dim": 2, "beta": 0.3, "epochs": 100},
@@ -43,7 +44,7 @@ def load(name: str):
     """Load a pretrained model by name.
 
     Args:
-        name: one of ``NAMES``: ``"autoencoder-2d"``, ``"vae-2d"``, ``"vae-20d"``,
+        name: one of ``NAMES``: ``"autoencoder-2d"``, ``"autoencoder-20d"``, ``"vae-2d"``, ``"vae-20d"``,
             ``"vae-2d-beta0.3"``, ``"vae-2d-beta3"``.
 
     Returns:

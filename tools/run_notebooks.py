@@ -1,0 +1,49 @@
+"""Run notebooks top to bottom in a fresh kernel and save them with their outputs.
+
+Leaves each notebook as the project commits it: execution counts 1..n, kernelspec
+``python3``, no saved widget state. Refreshes the navigation first.
+
+Usage: ``python tools/run_notebooks.py [notebooks/NN-name.ipynb ...]`` (default: all)
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import navigation  # noqa: E402
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def run(path: pathlib.Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata.get("language_info", {}).pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(args: list[str]) -> None:
+    navigation.main()
+    paths = [pathlib.Path(a) for a in args] or navigation.notebooks()
+    for path in paths:
+        print(f"{path.name}: {run(path.resolve()):.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

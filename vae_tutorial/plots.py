@@ -1,0 +1,137 @@
+"""Figures for the series. Every figure has a title and labelled axes; colours come from
+colour-blind-safe maps (tab10 for digit classes, viridis/cividis for values).
+
+Each function draws into a new figure (or the given axes) and returns the axes; call
+``plt.show()`` after it in a notebook. Introduced in 01-autoencoder.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+DIGIT_CMAP = "tab10"
+IMAGE_CMAP = "gray_r"
+
+
+def digits(images, labels=None, *, title: str, ncols: int = 10, row_titles=None):
+    """Show images ``[n, 28, 28]`` in rows of ``ncols``, each labelled with its class if given."""
+    images = np.asarray(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.25 * nrows + 0.4), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([]), ax.set_yticks([])
+        if k < len(images):
+            ax.imshow(images[k], cmap=IMAGE_CMAP, vmin=0, vmax=1)
+            if labels is not None:
+                ax.set_title(str(labels[k]), fontsize=9)
+        else:
+            ax.axis("off")
+    if row_titles is not None:
+        for r, name in enumerate(row_titles):
+            axes[r, 0].set_ylabel(name, fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return axes
+
+
+def loss_curves(history, *, title: str):
+    """Per-epoch training losses of a :class:`~vae_tutorial.train.History` (nats per image)."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, history.epochs + 1)
+    if history.kl:
+        ax.plot(epochs, history.reconstruction, label="reconstruction", color="C0")
+        ax.plot(epochs, history.kl, label="KL", color="C1")
+        ax.plot(epochs, history.loss, label="total", color="C2", linestyle="--")
+        ax.legend()
+    else:
+        ax.plot(epochs, history.loss, label="reconstruction", color="C0")
+    ax.set(title=title, xlabel="epoch", ylabel="loss (nats per image)")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def embedding(codes, labels, *, title: str, ax=None, alpha: float = 0.7, legend: bool = True):
+    """Scatter of 2-D codes ``[n, 2]`` coloured by digit class."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"embedding plots need 2-D codes [n, 2], got shape {codes.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    scatter = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=DIGIT_CMAP, vmin=-0.5, vmax=9.5, s=8, alpha=alpha)
+    if legend:
+        handles, names = scatter.legend_elements()
+        ax.legend(handles, names, title="digit", loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
+    return ax
+
+
+def mark_path(ax, path, *, label: str = "straight path", box: bool = True):
+    """Draw a latent path ``[k, 2]`` on ``ax``, and (``box=True``) the rectangle its endpoints span."""
+    path = np.asarray(path)
+    ax.plot(path[:, 0], path[:, 1], "k-", lw=1.5, label=label)
+    ax.plot(path[[0, -1], 0], path[[0, -1], 1], "ko", ms=6)
+    if box:
+        (x0, y0), (x1, y1) = path[0], path[-1]
+        ax.add_patch(Rectangle((min(x0, x1), min(y0, y1)), abs(x1 - x0), abs(y1 - y0),
+                               fill=False, ls="--", lw=1.2, ec="k"))
+    return ax
+
+
+def image_strip(images, *, title: str, captions=None, xlabel: str = ""):
+    """A row of images ``[k, 28, 28]`` with optional captions under each."""
+    images = np.asarray(images)
+    fig, axes = plt.subplots(1, len(images), figsize=(1.1 * len(images), 1.9), squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        ax.imshow(images[k], cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.set_xticks([]), ax.set_yticks([])
+        if captions is not None:
+            ax.set_xlabel(captions[k], fontsize=8)
+    fig.suptitle(title + (f"\n{xlabel}" if xlabel else ""), fontsize=11)
+    fig.tight_layout()
+    return axes
+
+
+def image_grid(images, xs, ys, *, title: str, xlabel: str = "$z_1$", ylabel: str = "$z_2$", ax=None):
+    """Tile decoded images ``[rows, cols, 28, 28]`` into one picture with latent coordinates on the axes.
+
+    ``images[i, j]`` is drawn at column ``j`` (x = ``xs[j]``) and row ``i`` (y = ``ys[i]``), with
+    ``ys`` increasing upwards.
+    """
+    images = np.asarray(images)
+    rows, cols = images.shape[:2]
+    canvas = images[::-1].transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)  # top row = last y
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.set_xticks(np.arange(cols) * 28 + 13.5, [f"{x:.1f}" for x in xs], fontsize=7, rotation=90)
+    ax.set_yticks(np.arange(rows) * 28 + 13.5, [f"{y:.1f}" for y in ys[::-1]], fontsize=7)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return ax
+
+
+def heatmap(values, xs, ys, *, title: str, colorbar: str, ax=None, cmap: str = "viridis", vmin=None, vmax=None):
+    """A map of ``values [len(ys), len(xs)]`` over a 2-D latent grid."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    mesh = ax.pcolormesh(xs, ys, values, cmap=cmap, shading="nearest", vmin=vmin, vmax=vmax)
+    ax.figure.colorbar(mesh, ax=ax, label=colorbar)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
+    return ax
+
+
+def profile(t, curves, *, title: str, xlabel: str, ylabel: str, ax=None):
+    """Mean and interquartile band of several curves ``{name: [p, steps]}`` along ``t [steps]``."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for k, (name, values) in enumerate(curves.items()):
+        values = np.asarray(values)
+        color = f"C{k}"
+        ax.plot(t, values.mean(0), color=color, label=f"{name} (mean)")
+        ax.fill_between(t, *np.percentile(values, [25, 75], axis=0), color=color, alpha=0.2,
+                        label=f"{name} (middle 50%)")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
