@@ -61,6 +61,7 @@ def save(model, path, *, metadata: dict | None = None) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes private files; a checkpoint is ordinary data
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + struct.pack("<I", len(header_bytes)) + header_bytes + payload)
         os.replace(tmp, path)
