@@ -6,6 +6,7 @@ Introduced in 01-autoencoder.
 from __future__ import annotations
 
 import inspect
+import textwrap
 
 from IPython.display import Markdown
 
@@ -30,4 +31,4 @@ def show_source(obj, *, start: str | None = None, stop: str | None = None) -> Ma
     if stop is not None:
         found = [k for k, line in enumerate(lines) if k > 0 and stop in line]
         lines = lines[: found[0]] if found else lines
-    return Markdown("```python\n" + inspect.cleandoc("\n".join(lines)) + "\n```")
+    return Markdown("```python\n" + textwrap.dedent("\n".join(lines)).strip("\n") + "\n```")
