@@ -40,5 +40,5 @@ def test_pretrained_decoder_makes_digit_like_images():
 
 
 def test_unknown_name_lists_known_ones():
-    with pytest.raises(ValueError, match=r"unknown pretrained model 'vae-3d'; known: autoencoder-2d, vae-2d"):
+    with pytest.raises(ValueError, match=r"unknown pretrained model 'vae-3d'; known: autoencoder-2d, autoencoder-20d, vae-2d"):
         pretrained.load("vae-3d")

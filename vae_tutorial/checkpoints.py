@@ -15,6 +15,7 @@ import struct
 import tempfile
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx, serialization
 
@@ -118,8 +119,9 @@ def load(path, *, expect: type | None = None):
     if expect is not None and cls is not expect:
         raise ValueError(f"{path} holds a {class_name}, but a {expect.__name__} was expected")
     config = dict(header["config"])
-    model = cls(config.pop("latent_dim"), hidden_sizes=tuple(config.pop("hidden_sizes")),
-                rngs=nnx.Rngs(params=0), **config)
+    latent_dim, hidden = config.pop("latent_dim"), tuple(config.pop("hidden_sizes"))
+    # Build only the shapes (no random initial weights): the stored weights replace them anyway.
+    model = nnx.eval_shape(lambda: cls(latent_dim, hidden_sizes=hidden, rngs=nnx.Rngs(params=0), **config))
     try:
         stored = serialization.msgpack_restore(payload)
     except Exception as err:  # msgpack raises several types for damaged data
@@ -132,6 +134,6 @@ def load(path, *, expect: type | None = None):
             f"{path}: the stored weights do not match a {class_name} with config {header['config']} "
             f"(first difference at {missing[:1]})"
         )
-    nnx.replace_by_pure_dict(state, jax.tree.map(np.asarray, stored))
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, stored))
     nnx.update(model, state)
     return model

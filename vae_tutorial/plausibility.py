@@ -78,10 +78,10 @@ def shipped_classifier() -> DigitClassifier:
     """The classifier that ships with the package (its test accuracy is computed in notebook 02)."""
     from flax import serialization
 
-    model = DigitClassifier(rngs=nnx.Rngs(params=0))
+    model = nnx.eval_shape(lambda: DigitClassifier(rngs=nnx.Rngs(params=0)))
     raw = resources.files("vae_tutorial").joinpath("assets", CLASSIFIER_FILE).read_bytes()
     state = nnx.state(model, nnx.Param)
-    nnx.replace_by_pure_dict(state, jax.tree.map(np.asarray, serialization.msgpack_restore(raw)))
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, serialization.msgpack_restore(raw)))
     nnx.update(model, state)
     return model
 
