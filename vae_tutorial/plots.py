@@ -60,6 +60,11 @@ def embedding(codes, labels, *, title: str, ax=None, alpha: float = 0.7, legend:
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
     scatter = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=DIGIT_CMAP, vmin=-0.5, vmax=9.5, s=8, alpha=alpha)
+    labels = np.asarray(labels)
+    for digit in np.unique(labels):  # the class written at each cluster's centre, for readers who can't tell colours
+        cx, cy = np.median(codes[labels == digit], axis=0)
+        ax.text(cx, cy, str(digit), fontsize=13, fontweight="bold", ha="center", va="center",
+                color="black", bbox={"boxstyle": "circle,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0})
     if legend:
         handles, names = scatter.legend_elements()
         ax.legend(handles, names, title="digit", loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
@@ -99,14 +104,20 @@ def image_grid(images, xs, ys, *, title: str, xlabel: str = "$z_1$", ylabel: str
     ``images[i, j]`` is drawn at column ``j`` (x = ``xs[j]``) and row ``i`` (y = ``ys[i]``), with
     ``ys`` increasing upwards.
     """
-    images = np.asarray(images)
+    images, xs, ys = np.asarray(images), np.asarray(xs), np.asarray(ys)
+    if xs[0] > xs[-1]:  # draw x increasing to the right and y increasing upwards, whatever the order
+        images, xs = images[:, ::-1], xs[::-1]
+    if ys[0] > ys[-1]:
+        images, ys = images[::-1], ys[::-1]
     rows, cols = images.shape[:2]
     canvas = images[::-1].transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)  # top row = last y
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    ax.set_xticks(np.arange(cols) * 28 + 13.5, [f"{x:.1f}" for x in xs], fontsize=7, rotation=90)
-    ax.set_yticks(np.arange(rows) * 28 + 13.5, [f"{y:.1f}" for y in ys[::-1]], fontsize=7)
+    step = max(1, cols // 8)  # at most about eight readable tick labels per axis
+    ax.set_xticks(np.arange(0, cols, step) * 28 + 13.5, [f"{x:.1f}" for x in xs[::step]], fontsize=9)
+    ystep = max(1, rows // 8)
+    ax.set_yticks(np.arange(0, rows, ystep) * 28 + 13.5, [f"{y:.1f}" for y in ys[::-1][::ystep]], fontsize=9)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return ax
 
@@ -122,16 +133,17 @@ def heatmap(values, xs, ys, *, title: str, colorbar: str, ax=None, cmap: str = "
 
 
 def profile(t, curves, *, title: str, xlabel: str, ylabel: str, ax=None):
-    """Mean and interquartile band of several curves ``{name: [p, steps]}`` along ``t [steps]``."""
+    """Mean (solid) and quartiles (dotted) of several curves ``{name: [p, steps]}`` along ``t [steps]``."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for k, (name, values) in enumerate(curves.items()):
         values = np.asarray(values)
         color = f"C{k}"
-        ax.plot(t, values.mean(0), color=color, label=f"{name} (mean)")
-        ax.fill_between(t, *np.percentile(values, [25, 75], axis=0), color=color, alpha=0.2,
-                        label=f"{name} (middle 50%)")
+        ax.plot(t, values.mean(0), color=color, marker="o", ms=4, label=f"{name}: mean")
+        low, high = np.percentile(values, [25, 75], axis=0)
+        ax.plot(t, low, color=color, ls=":", label=f"{name}: 25th and 75th percentiles")
+        ax.plot(t, high, color=color, ls=":")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
     return ax
