@@ -31,6 +31,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/widget_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
