@@ -2,8 +2,9 @@
 reparameterization trick lets it through.
 
 Introduced in 03-vae-sampling-problem (``kind="sampling"``) and 04-reparameterization-trick
-(``kind="reparameterized"``). Notation follows Kingma and Welling (2013): the encoder's weights
-are phi, the decoder's weights are theta.
+(``kind="reparameterized"``). Notation follows Kingma & Welling, Auto-Encoding Variational Bayes
+(arXiv 2013; ICLR 2014): the encoder's weights are phi, the decoder's weights are theta. The loss
+drawn is the reconstruction loss -log p(x|z), the term that depends on the encoder only through z.
 
 Shapes and styles (colours from the Okabe-Ito palette, readable with colour-vision deficiencies):
 
@@ -142,8 +143,9 @@ def computation_graph(kind: str, *, ax=None):
     """Draw the computational graph of a VAE's loss, with its forward and backward passes.
 
     ``kind="sampling"``: the encoder (weights phi) outputs mu and sigma, z ~ N(mu, sigma^2) is
-    drawn at random (a stochastic node), the decoder (weights theta) maps z to the loss. The
-    gradient reaches theta and z, but stops between z and (mu, sigma): phi gets no gradient.
+    drawn at random by a sampler treated as a black box (a stochastic node), the decoder (weights
+    theta) maps z to the reconstruction loss -log p(x|z). The gradient reaches theta and z, but
+    stops between z and (mu, sigma): phi gets no gradient.
 
     ``kind="reparameterized"``: the noise eps ~ N(0, I) is a side input, z = mu + sigma * eps is
     a deterministic node, and the gradient flows through it back to phi.
@@ -177,7 +179,7 @@ def computation_graph(kind: str, *, ax=None):
         eps = _circle(ax, (5.3, -1.75), "\u03b5", caption="\u03b5 ~ N(0, I)")
     decoder = _box(ax, (7.5, 0.0), "decoder", color=DETERMINISTIC)
     theta = _diamond(ax, (7.5, 1.55), "\u03b8", caption="decoder weights")
-    loss = _box(ax, (9.2, 0.0), "loss", color=DETERMINISTIC, caption="\u2212ELBO")
+    loss = _box(ax, (9.2, 0.0), "loss", color=DETERMINISTIC, caption="\u2212log p(x | z)")
 
     forward = [(x, encoder), (phi, encoder), (encoder, mu), (encoder, sigma), (mu, z), (sigma, z),
                (z, decoder), (theta, decoder), (decoder, loss)]
@@ -191,7 +193,7 @@ def computation_graph(kind: str, *, ax=None):
     if kind == "sampling":
         for a in (mu, sigma):
             _blocked(ax, a, z)
-        ax.text(4.4, 1.55, "blocked: a random draw has\nno derivative w.r.t. \u03bc, \u03c3",
+        ax.text(4.4, 1.55, "sampling as a black box:\nno gradient reaches \u03bc, \u03c3",
                 ha="center", va="center", fontsize=9, color=GRADIENT,
                 bbox=dict(boxstyle="round", fc="white", ec=GRADIENT))
         ax.text(0.1, 1.3, "\u03c6 gets no gradient:\nthe encoder cannot learn",
