@@ -1,10 +1,14 @@
 """Sampling with the reparameterization trick, and two Monte Carlo gradient estimators.
 
 Introduced in 04-reparameterization-trick (``reparameterize``) and 05-why-it-works (the
-estimators).
+estimators, and ``repeated_estimates`` and ``estimator_variance``, which measure how noisy
+they are).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -42,23 +46,25 @@ def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.A
 
 
 # --------------------------------------------------------------------------------------------
-# Monte Carlo gradient estimators for d/d(mean, std) E_{x ~ N(mean, std^2)}[f(x)]
+# Monte Carlo gradient estimators for d/d(mean, std) E_{z ~ N(mean, std^2)}[f(z)]
 # --------------------------------------------------------------------------------------------
 
 
 def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tuple[jax.Array, jax.Array]:
-    """Pathwise (reparameterization) estimate of the gradient of E_{x ~ N(mean, std^2)}[f(x)].
+    """Pathwise (reparameterization) estimate of the gradient of E_{z ~ N(mean, std^2)}[f(z)].
 
-    Writes x = mean + std * eps with eps ~ N(0, I), which does not depend on (mean, std), so the
+    Writes z = mean + std * eps with eps ~ N(0, I), which does not depend on (mean, std), so the
     gradient moves inside the expectation:
-    ``grad E[f(x)] = E_eps[grad_{mean, std} f(mean + std * eps)]``. The estimate is the gradient
+    ``grad E[f(z)] = E_eps[grad_{mean, std} f(mean + std * eps)]``. The estimate is the gradient
     of the Monte Carlo average ``1/S * sum_s f(mean + std * eps_s)``, which equals the average of
-    the per-sample gradients. Needs f to be differentiable (and written in JAX).
+    the per-sample gradients. Needs f to be written in JAX, continuous, and differentiable almost
+    everywhere with a derivative of finite expectation (a kink, as in ReLU, is fine). For an f that
+    jumps, such as a step, the estimate is silently wrong: zero for a step.
 
     Introduced in 05-why-it-works.
 
     Args:
-        f: a function from one sample ``x``, shaped like ``mean``, to a scalar. It is mapped over
+        f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
             the samples with ``jax.vmap`` and differentiated with ``jax.grad``.
         mean: ``[...]`` means of the independent Gaussian coordinates (a scalar is allowed).
         std: ``[...]`` standard deviations (not variances), same shape as ``mean``, all > 0.
@@ -86,11 +92,11 @@ def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tupl
 
 def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
                             baseline=0.0) -> tuple[jax.Array, jax.Array]:
-    """Score-function (REINFORCE, log-derivative) estimate of the gradient of E_{x ~ N(mean, std^2)}[f(x)].
+    """Score-function (REINFORCE, log-derivative) estimate of the gradient of E_{z ~ N(mean, std^2)}[f(z)].
 
     Uses ``grad p = p * grad log p`` to write the gradient as an expectation under the
-    same distribution: ``grad E[f(x)] = E_x[f(x) * grad_{mean, std} log N(x; mean, std^2)]`` with
-    the score ``(x - mean) / std**2`` for the mean and ``((x - mean)**2 - std**2) / std**3`` for
+    same distribution: ``grad E[f(z)] = E_z[f(z) * grad_{mean, std} log N(z; mean, std^2)]`` with
+    the score ``(z - mean) / std**2`` for the mean and ``((z - mean)**2 - std**2) / std**3`` for
     the standard deviation. Only evaluates f, so f may be non-differentiable or a black box
     (it must still be a JAX function, because it is mapped with ``jax.vmap``).
 
@@ -101,14 +107,14 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
     Introduced in 05-why-it-works.
 
     Args:
-        f: a function from one sample ``x``, shaped like ``mean``, to a scalar. It is mapped over
+        f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
             the samples with ``jax.vmap``; it is never differentiated.
         mean: ``[...]`` means of the independent Gaussian coordinates (a scalar is allowed).
         std: ``[...]`` standard deviations (not variances), same shape as ``mean``, all > 0.
         key: a JAX random key for the samples.
         num_samples: S >= 1, the number of Monte Carlo samples. It sets an array shape, so mark
             it static under ``jax.jit`` (``static_argnames="num_samples"``).
-        baseline: a scalar subtracted from every f(x) (default 0: the plain estimator). It must
+        baseline: a scalar subtracted from every f(z) (default 0: the plain estimator). It must
             not depend on the samples drawn with ``key``, or the estimate is biased.
 
     Returns:
@@ -137,40 +143,182 @@ def _pathwise_estimate(f, mean, std, eps):
     """grad_{mean, std} of (1/S) sum_s f(mean + std * eps_s), for eps of shape [S, *mean.shape]."""
 
     def monte_carlo_average(mean, std):
-        x = mean + std * eps  # [S, ...]: the reparameterized samples
-        return jnp.mean(jax.vmap(f)(x))
+        z = mean + std * eps  # [S, ...]: the reparameterized samples
+        return jnp.mean(jax.vmap(f)(z))
 
     return jax.grad(monte_carlo_average, argnums=(0, 1))(mean, std)
 
 
 def _score_function_estimate(f, mean, std, eps, baseline=0.0):
-    """(1/S) sum_s (f(x_s) - baseline) * grad_{mean, std} log N(x_s; mean, std^2), x_s = mean + std * eps_s."""
-    x = mean + std * eps  # [S, ...]: samples from N(mean, std^2)
-    fx = jax.lax.stop_gradient(jax.vmap(f)(x)) - baseline  # [S]: only values of f are used
-    fx = fx.reshape(-1, *([1] * jnp.ndim(mean)))  # [S, 1, ...] to broadcast over the coordinates
-    score_mean = (x - mean) / std**2  # = eps / std
-    score_std = ((x - mean) ** 2 - std**2) / std**3  # = (eps**2 - 1) / std
-    return jnp.mean(fx * score_mean, axis=0), jnp.mean(fx * score_std, axis=0)
+    """(1/S) sum_s (f(z_s) - baseline) * grad_{mean, std} log N(z_s; mean, std^2), z_s = mean + std * eps_s."""
+    z = mean + std * eps  # [S, ...]: samples from N(mean, std^2)
+    fz = jax.lax.stop_gradient(jax.vmap(f)(z)) - baseline  # [S]: only values of f are used
+    fz = fz.reshape(-1, *([1] * jnp.ndim(mean)))  # [S, 1, ...] to broadcast over the coordinates
+    score_mean = (z - mean) / std**2  # = eps / std
+    score_std = ((z - mean) ** 2 - std**2) / std**3  # = (eps**2 - 1) / std
+    return jnp.mean(fz * score_mean, axis=0), jnp.mean(fz * score_std, axis=0)
 
 
-def _gaussian_noise(f, mean, std, key, num_samples, name):
-    """Check the estimators' arguments; return float ``mean``, ``std`` and eps ``[S, *mean.shape]``."""
-    if not callable(f):
-        raise TypeError(f"{name}: f must be a function from x (shaped like mean) to a scalar, got {type(f).__name__}")
-    num_samples = check_positive_int(num_samples, "num_samples")
-    dtype = jnp.result_type(mean, std, jnp.float32)
-    mean, std = jnp.asarray(mean, dtype), jnp.asarray(std, dtype)
-    if mean.shape != std.shape:
-        raise ValueError(f"{name}: mean and std must have the same shape, got {mean.shape} and {std.shape}")
+def _check_std(std, name):
+    """Outside ``jax.jit``: raise a clear error if ``std`` has an entry that is NaN or <= 0."""
     if not is_traced(std):
         values = np.asarray(std)
         if np.isnan(values).any():
             raise ValueError(f"{name}: std contains NaN")
         if (values <= 0).any():
             raise ValueError(f"{name}: std must be > 0 everywhere (a standard deviation), got min {values.min():.3g}")
+
+
+def _gaussian_noise(f, mean, std, key, num_samples, name):
+    """Check the estimators' arguments; return float ``mean``, ``std`` and eps ``[S, *mean.shape]``."""
+    if not callable(f):
+        raise TypeError(f"{name}: f must be a function from z (shaped like mean) to a scalar, got {type(f).__name__}")
+    num_samples = check_positive_int(num_samples, "num_samples")
+    dtype = jnp.result_type(mean, std, jnp.float32)
+    mean, std = jnp.asarray(mean, dtype), jnp.asarray(std, dtype)
+    if mean.shape != std.shape:
+        raise ValueError(f"{name}: mean and std must have the same shape, got {mean.shape} and {std.shape}")
+    _check_std(std, name)
     out = jax.eval_shape(f, jax.ShapeDtypeStruct(mean.shape, dtype))
     if not hasattr(out, "shape") or out.shape != ():
         shape = getattr(out, "shape", type(out).__name__)
-        raise ValueError(f"{name}: f must return a scalar for one sample x of shape {mean.shape}, got {shape}")
+        raise ValueError(f"{name}: f must return a scalar for one sample z of shape {mean.shape}, got {shape}")
     eps = jax.random.normal(key, (num_samples, *mean.shape), dtype=dtype)
     return mean, std, eps
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring the estimators: many independent estimates, and their variance
+# --------------------------------------------------------------------------------------------
+
+
+def repeated_estimates(estimator, f, mean, std, *, key: jax.Array, num_samples: int, repeats: int,
+                       data=None, baseline=None) -> tuple[jax.Array, jax.Array]:
+    """``repeats`` independent estimates of the same gradient, each from ``num_samples`` samples.
+
+    Calls ``estimator(f, mean, std, key=k, num_samples=num_samples)`` once for each of ``repeats``
+    independent keys ``k`` (in one compiled, vectorised call). How the estimates scatter around
+    the exact gradient is the estimator's noise.
+
+    With ``data``, each row is a problem of its own: row ``i`` estimates the gradient of
+    ``E_{z ~ N(mean[i], std[i]^2)}[f(z, data[i])]`` with its own samples, as a VAE's
+    reconstruction loss is one expectation per image.
+
+    Introduced in 05-why-it-works.
+
+    Args:
+        estimator: ``pathwise_gradient`` or ``score_function_gradient``.
+        f: a function from one sample ``z`` to a scalar, as for the estimator; with ``data``, a
+            function ``f(z, row)`` of one sample and one row of ``data``. The compiled code is reused
+            by later calls with the same ``estimator``, ``f``, ``num_samples`` and ``repeats``.
+        mean: ``[...]`` means (a scalar is allowed); with ``data``, ``[n, ...]``, one row per problem.
+        std: standard deviations, same shape as ``mean``, all > 0.
+        key: a JAX random key; the estimates use independent keys split from it.
+        num_samples: S >= 1, the samples in each estimate.
+        repeats: R >= 1, the number of independent estimates.
+        data: optionally ``[n, ...]``, one row per problem (see above).
+        baseline: optionally passed on to the estimator (only ``score_function_gradient`` takes
+            one): a scalar, or with ``data`` one scalar per row, ``[n]``.
+
+    Returns:
+        ``(grad_mean, grad_std)``, each ``[R, *mean.shape]``: estimate ``r`` is row ``r``.
+
+    Raises:
+        TypeError: if ``num_samples`` or ``repeats`` is not an integer.
+        ValueError: if ``num_samples`` or ``repeats`` is < 1, ``std`` has an entry <= 0 or NaN,
+            ``mean`` and ``std`` differ in shape, or ``data`` or ``baseline`` do not have one row
+            per row of ``mean`` (and as for the estimator).
+    """
+    name = "repeated_estimates"
+    num_samples = check_positive_int(num_samples, "num_samples")
+    repeats = check_positive_int(repeats, "repeats")
+    dtype = jnp.result_type(mean, std, jnp.float32)
+    mean, std = jnp.asarray(mean, dtype), jnp.asarray(std, dtype)
+    _check_std(std, name)
+    if data is not None:
+        if mean.shape != std.shape:
+            raise ValueError(f"{name}: mean and std must have the same shape, got {mean.shape} and {std.shape}")
+        rows = mean.shape[0] if mean.ndim else None
+        if rows is None or jnp.ndim(data) == 0 or jnp.shape(data)[0] != rows:
+            raise ValueError(f"{name}: with data, mean, std and data need the same number of rows, "
+                             f"got mean {mean.shape} and data {jnp.shape(data)}")
+        if baseline is not None and jnp.shape(baseline) != (rows,):
+            raise ValueError(f"{name}: with data, baseline needs one value per row, shape ({rows},), "
+                             f"got {jnp.shape(baseline)}")
+    return _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, baseline, key)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, baseline, key):
+    """The compiled core of ``repeated_estimates`` (arguments already checked)."""
+
+    def one_problem(f, mean, std, baseline, key):
+        extra = {} if baseline is None else {"baseline": baseline}
+        return estimator(f, mean, std, key=key, num_samples=num_samples, **extra)
+
+    def one_estimate(key):
+        if data is None:
+            return one_problem(f, mean, std, baseline, key)
+        keys = jax.random.split(key, mean.shape[0])  # one independent key per row
+        return jax.vmap(lambda m, s, row, b, k: one_problem(lambda z: f(z, row), m, s, b, k))(
+            mean, std, data, baseline, keys)
+
+    return jax.vmap(one_estimate)(jax.random.split(key, repeats))
+
+
+def estimator_variance(estimator, f, mean, std, *, key: jax.Array, num_samples: Sequence[int], repeats: int,
+                       data=None, baseline=None) -> tuple[np.ndarray, np.ndarray]:
+    """How noisy an estimator is: the variance of its estimates, for each number of samples S.
+
+    Both estimators in this module average S independent one-sample terms, so an S-sample estimate
+    is the average of S independent one-sample estimates. This function draws
+    ``N = max(num_samples) * repeats`` one-sample estimates once, with ``repeated_estimates``, and
+    averages them in disjoint groups of S. That gives ``N // S`` independent S-sample estimates for
+    each S: ``repeats`` at the largest S and proportionally more at smaller S, all from the same
+    N samples. The variance is taken over them (in float64, with ``ddof=1``), coordinate by
+    coordinate.
+
+    Variances estimated this way are themselves random: with R estimates of a roughly Gaussian
+    spread, their relative standard error is about ``sqrt(2 / (R - 1))``, and it is larger when the
+    one-sample terms have heavy tails, as the score-function terms do.
+
+    Introduced in 05-why-it-works.
+
+    Args:
+        estimator, f, mean, std, data, baseline: as for ``repeated_estimates``.
+        key: a JAX random key.
+        num_samples: the sample counts S to measure, each >= 1, e.g. ``[1, 10, 100]``.
+        repeats: R >= 2, the number of independent estimates at the largest S.
+
+    Returns:
+        ``(var_mean, var_std)``: NumPy float64 arrays ``[len(num_samples), *mean.shape]``, the
+        variance of the estimates of the gradient with respect to ``mean`` and ``std`` at each S.
+
+    Raises:
+        TypeError: if ``num_samples`` is not a sequence of integers or ``repeats`` is not an integer.
+        ValueError: if ``num_samples`` is empty or has an entry < 1, ``repeats < 2``, or as for
+            ``repeated_estimates``.
+    """
+    if isinstance(num_samples, (int, np.integer)) or not isinstance(num_samples, Sequence):
+        raise TypeError(f"estimator_variance: num_samples must be a sequence of sample counts, e.g. [1, 10, 100], "
+                        f"got {num_samples!r}")
+    if len(num_samples) == 0:
+        raise ValueError("estimator_variance: num_samples must name at least one sample count")
+    counts = [check_positive_int(n, "num_samples") for n in num_samples]
+    repeats = check_positive_int(repeats, "repeats")
+    if repeats < 2:
+        raise ValueError(f"estimator_variance: a variance needs repeats >= 2, got {repeats}")
+    total = max(counts) * repeats
+    singles = repeated_estimates(estimator, f, mean, std, key=key, num_samples=1, repeats=total,
+                                 data=data, baseline=baseline)
+    variances = []
+    for g in singles:
+        g = np.asarray(g, dtype=np.float64)
+        variances.append(np.stack([_group_means(g, n).var(axis=0, ddof=1) for n in counts]))
+    return variances[0], variances[1]
+
+
+def _group_means(singles: np.ndarray, n: int) -> np.ndarray:
+    """Means of disjoint groups of ``n`` consecutive rows of ``singles`` ``[N, ...]``: ``[N // n, ...]``."""
+    groups = singles.shape[0] // n
+    return singles[: groups * n].reshape(groups, n, *singles.shape[1:]).mean(axis=1)
