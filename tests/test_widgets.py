@@ -52,9 +52,9 @@ def png_pixels(png: bytes, scale: int = SCALE) -> np.ndarray:
 
 
 def expected_pixels(model, z) -> np.ndarray:
-    """The model's own (eager) decoding of ``z``, as grey levels 0..255."""
+    """The model's own (eager) decoding of ``z``, as grey levels 0..255 (255 = white paper, 0 = ink)."""
     image = np.asarray(model.decode(np.asarray(z, np.float32)[None]))[0]
-    return np.round(image * 255.0)
+    return np.round((1.0 - image) * 255.0)
 
 
 def assert_shows(png: bytes, model, z):

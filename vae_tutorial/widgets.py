@@ -68,12 +68,12 @@ _MAP_DPI = 80
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "scale"))
 def _decode_pixels(graphdef, state, z, *, scale):
-    """Codes ``[n, latent]`` to grey levels ``uint8 [n, 28 * scale, 28 * scale]`` (nearest-neighbour upscaled).
+    """Codes ``[n, latent]`` to grey levels ``uint8 [n, 28 * scale, 28 * scale]`` (ink dark, nearest-neighbour upscaled).
 
     ``graphdef`` is static, so one compiled program serves every model of the same architecture.
     """
     images = nnx.merge(graphdef, state).decode(z)
-    pixels = jnp.round(images * 255.0).astype(jnp.uint8)
+    pixels = jnp.round((1.0 - images) * 255.0).astype(jnp.uint8)  # dark ink on white, like every figure
     return jnp.repeat(jnp.repeat(pixels, scale, axis=1), scale, axis=2)
 
 
