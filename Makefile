@@ -28,7 +28,8 @@ navigation: $(STAMP)  ## rewrite the navigation lines and the index
 	$(BIN)/python tools/navigation.py
 
 benchmarks: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	# PyTorch is the speed reference only; 2.13.0 is the CPU build this project measured with.
+	$(BIN)/python -m pip install --quiet -c requirements.lock torch==2.13.0
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/notebook_times.py
 	$(BIN)/python benchmarks/widget_latency.py
