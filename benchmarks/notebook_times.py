@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import platform
 import statistics
 import time
 
-import jax
 import nbformat
 from nbclient import NotebookClient
+from sysinfo import summary
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -36,8 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     paths = args.paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}, jax {jax.__version__}")
+    print(f"machine: {summary(('jax', 'jaxlib', 'flax', 'ipykernel', 'nbclient'))}")
     print(f"{'notebook':<36} {'median s':>9}  runs")
     for path in paths:
         runs = [time_notebook(path.resolve()) for _ in range(args.repeat)]

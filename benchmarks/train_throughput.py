@@ -31,7 +31,6 @@ only imported by this script.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import platform
@@ -40,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from sysinfo import cpu_model, usable_cores, version
 
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
@@ -59,22 +59,6 @@ ENV_VARS = (
 # ------------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def busy_cpu_seconds() -> float | None:
@@ -92,12 +76,6 @@ def own_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
 
-
-def version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def machine_info() -> dict:

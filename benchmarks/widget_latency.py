@@ -41,7 +41,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import pathlib
@@ -57,6 +56,7 @@ import numpy as np  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import test_browser  # noqa: E402  (JupyterLab + Chromium helpers, shared with the browser test)
+from sysinfo import cpu_model, usable_cores, version  # noqa: E402
 
 MODEL = "vae-2d"
 VERSIONED = ("jax", "jaxlib", "flax", "numpy", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel",
@@ -148,28 +148,8 @@ LABELS = {"explorer": "LatentExplorer (digit + map)", "interact": "interact + ma
 # Machine and versions
 # ------------------------------------------------------------------------------------------
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def machine() -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu_model(), "cores": cores, "platform": platform.platform(),
+    return {"cpu": cpu_model(), "cores": usable_cores(), "platform": platform.platform(),
             "python": platform.python_version(), **{name: version(name) for name in VERSIONED}}
 
 
