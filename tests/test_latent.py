@@ -13,7 +13,8 @@ def tiny_vae():
 def test_line_endpoints_and_shape():
     path = latent.line([0.0, 1.0], [2.0, -1.0], 5)
     assert path.shape == (5, 2) and path.dtype == np.float32
-    np.testing.assert_allclose(path[0], [0, 1]) and np.testing.assert_allclose(path[-1], [2, -1])
+    np.testing.assert_allclose(path[0], [0, 1])
+    np.testing.assert_allclose(path[-1], [2, -1])
     np.testing.assert_allclose(path[2], [1, 0])
     with pytest.raises(ValueError, match="vectors of the same length"):
         latent.line([0.0], [1.0, 2.0], 3)
@@ -25,7 +26,8 @@ def test_grid_layout():
     xs, ys, points = latent.grid((0, 1), (10, 12), 3)
     assert points.shape == (3, 3, 2)
     np.testing.assert_allclose(points[2, 1], [0.5, 12.0])  # row = y index, column = x index
-    np.testing.assert_allclose(xs, [0, 0.5, 1]) and np.testing.assert_allclose(ys, [10, 11, 12])
+    np.testing.assert_allclose(xs, [0, 0.5, 1])
+    np.testing.assert_allclose(ys, [10, 11, 12])
 
 
 def test_encodings_and_decode_shapes(tiny_vae, small_images):
@@ -39,7 +41,8 @@ def test_encodings_and_decode_shapes(tiny_vae, small_images):
 def test_occupied_box_and_relative_gap():
     codes = np.stack([np.arange(101.0), np.zeros(101)], axis=1)
     low, high = latent.occupied_box(codes)
-    np.testing.assert_allclose(low, [1, 0]) and np.testing.assert_allclose(high, [99, 0])
+    np.testing.assert_allclose(low, [1, 0])
+    np.testing.assert_allclose(high, [99, 0])
     reference = codes[:10] + np.array([0.5, 0.0])  # each 0.5 from the data
     gaps = latent.relative_gap(np.array([[0.0, 0.0], [0.0, 5.0]]), codes, reference)
     np.testing.assert_allclose(gaps, [0.0, 10.0])

@@ -48,8 +48,8 @@ def test_negative_elbo_is_sum_of_terms(small_images):
     assert float(kl.min()) >= 0
     value = losses.negative_elbo(model, small_images, key=key, num_samples=3)
     np.testing.assert_allclose(value, jnp.mean(rec + kl), rtol=1e-6)
-    # With a model whose q(z|x) has zero mean and unit variance the KL term is 0.
-    assert value > 0
+    # Both terms are non-negative and the reconstruction of 784 grey pixels costs far more than 0.
+    assert value > 100
 
 
 def test_reparameterized_gradient_matches_finite_differences(small_images):
