@@ -19,10 +19,28 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx, serialization
 
-from vae_tutorial import models
+__all__ = ["save", "load", "read_header", "register", "CLASSES", "MAGIC", "FORMAT_VERSION"]
 
 MAGIC = b"VAETUTORIAL-CKPT\n"
 FORMAT_VERSION = 1
+
+#: Classes a checkpoint may hold, by name. Each has ``config()`` returning keyword arguments
+#: such that ``cls(**config, rngs=nnx.Rngs(params=0))`` rebuilds its architecture.
+CLASSES: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: let :func:`save` and :func:`load` handle ``cls`` (an ``nnx.Module`` with ``config()``)."""
+    if not callable(getattr(cls, "config", None)):
+        raise TypeError(f"{cls.__name__} needs a config() method returning its constructor arguments")
+    CLASSES[cls.__name__] = cls
+    return cls
+
+
+def _known() -> dict[str, type]:
+    from vae_tutorial import models, plausibility  # noqa: F401  (importing them registers their classes)
+
+    return CLASSES
 
 
 def _flat_shapes(tree) -> dict[str, tuple[int, ...]]:
@@ -37,7 +55,9 @@ def save(model, path, *, metadata: dict | None = None) -> pathlib.Path:
     an interrupted save never leaves a half-written checkpoint under ``path``.
 
     Args:
-        model: an :class:`~vae_tutorial.models.Autoencoder` or :class:`~vae_tutorial.models.VAE`.
+        model: an instance of a registered class (see :func:`register`): an
+            :class:`~vae_tutorial.models.Autoencoder`, a :class:`~vae_tutorial.models.VAE`, a
+            digit classifier.
         path: destination file.
         metadata: JSON-serialisable extra information (e.g. the test loss reached).
 
@@ -48,8 +68,8 @@ def save(model, path, *, metadata: dict | None = None) -> pathlib.Path:
         TypeError: for another kind of model or metadata that JSON cannot hold.
     """
     class_name = type(model).__name__
-    if models.MODEL_CLASSES.get(class_name) is not type(model):
-        raise TypeError(f"model must be one of {sorted(models.MODEL_CLASSES)}, got {class_name}")
+    if _known().get(class_name) is not type(model):
+        raise TypeError(f"model must be one of {sorted(_known())}, got {class_name}")
     header = {"format": FORMAT_VERSION, "class": class_name, "config": model.config(),
               "metadata": metadata or {}}
     try:
@@ -101,7 +121,7 @@ def load(path, *, expect: type | None = None):
 
     Args:
         path: a file written by :func:`save`.
-        expect: optionally the class the caller needs (``models.VAE`` or ``models.Autoencoder``).
+        expect: optionally the class (or a tuple of classes) the caller needs, e.g. ``models.VAE``.
 
     Returns:
         A new model with the stored configuration and weights.
@@ -113,15 +133,23 @@ def load(path, *, expect: type | None = None):
     """
     header, payload = _read(path)
     class_name = header.get("class")
-    if class_name not in models.MODEL_CLASSES:
-        raise ValueError(f"{path} holds an unknown model class {class_name!r}; known: {sorted(models.MODEL_CLASSES)}")
-    cls = models.MODEL_CLASSES[class_name]
-    if expect is not None and cls is not expect:
-        raise ValueError(f"{path} holds a {class_name}, but a {expect.__name__} was expected")
-    config = dict(header["config"])
-    latent_dim, hidden = config.pop("latent_dim"), tuple(config.pop("hidden_sizes"))
+    known = _known()
+    if class_name not in known:
+        raise ValueError(f"{path} holds an unknown model class {class_name!r}; known: {sorted(known)}")
+    cls = known[class_name]
+    if expect is not None:
+        wanted = expect if isinstance(expect, tuple) else (expect,)
+        if not issubclass(cls, wanted):
+            names = " or ".join(w.__name__ for w in wanted)
+            raise ValueError(f"{path} holds a {class_name}, but a {names} was expected")
+    config = header["config"]
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} has a corrupt header: config must be a mapping, got {type(config).__name__}")
     # Build only the shapes (no random initial weights): the stored weights replace them anyway.
-    model = nnx.eval_shape(lambda: cls(latent_dim, hidden_sizes=hidden, rngs=nnx.Rngs(params=0), **config))
+    try:
+        model = nnx.eval_shape(lambda: cls(**config, rngs=nnx.Rngs(params=0)))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: its config {config} does not build a {class_name}: {err}") from None
     try:
         stored = serialization.msgpack_restore(payload)
     except Exception as err:  # msgpack raises several types for damaged data

@@ -13,8 +13,10 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from vae_tutorial import sampling
+from vae_tutorial import checkpoints, losses, sampling
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_latent, check_positive_int
+
+__all__ = ["MLP", "Autoencoder", "VAE", "LatentModel", "MODEL_CLASSES", "ACTIVATIONS"]
 
 ACTIVATIONS = {"relu": nnx.relu, "tanh": jnp.tanh, "elu": nnx.elu}
 
@@ -50,8 +52,20 @@ def _check_config(latent_dim, hidden_sizes, activation) -> tuple[int, tuple[int,
     return latent_dim, hidden
 
 
-class _Decoding(nnx.Module):
-    """The decoder half shared by both models: codes ``[n, latent]`` to images ``[n, 28, 28]``."""
+class LatentModel(nnx.Module):
+    """The interface both models share, so training, evaluation, latent tools and widgets are written once.
+
+    * ``code(images)``: where the model puts each image, ``[n, 28, 28]`` or ``[n, 784]`` to
+      ``[n, latent_dim]`` (the point encoding of an autoencoder, the mean of q(z|x) for a VAE).
+    * ``decode_logits(z)`` / ``decode(z)``: codes ``[n, latent_dim]`` to Bernoulli logits or
+      pixel intensities ``[n, 28, 28]``.
+    * ``loss_terms(images, *, key, num_samples=1)``: ``(reconstruction, kl)``, each ``[n]`` in
+      nats; ``kl`` is zero for an autoencoder. Training minimises ``reconstruction + beta * kl``;
+      for a VAE with ``beta = 1`` that is the negative ELBO (assembled in
+      :func:`vae_tutorial.losses.elbo_terms`).
+    * ``is_variational``: True for a model with a stochastic encoder and a prior N(0, I).
+    * ``config()``: the constructor arguments, as stored in checkpoints.
+    """
 
     latent_dim: int
     decoder: MLP
@@ -65,6 +79,12 @@ class _Decoding(nnx.Module):
         """Pixel intensities in [0, 1], ``[n, latent_dim] -> [n, 28, 28]``."""
         return nnx.sigmoid(self.decode_logits(z))
 
+    def code(self, images: jax.Array) -> jax.Array:  # pragma: no cover - each model defines it
+        raise NotImplementedError
+
+    def loss_terms(self, images: jax.Array, *, key: jax.Array, num_samples: int = 1):  # pragma: no cover
+        raise NotImplementedError
+
     def config(self) -> dict:
         """The constructor arguments, as stored in checkpoints."""
         return {
@@ -74,7 +94,8 @@ class _Decoding(nnx.Module):
         }
 
 
-class Autoencoder(_Decoding):
+@checkpoints.register
+class Autoencoder(LatentModel):
     """A deterministic autoencoder: ``encode`` gives one point per image, ``decode`` maps it back.
 
     Args:
@@ -96,16 +117,29 @@ class Autoencoder(_Decoding):
         self.encoder = MLP((IMAGE_PIXELS, *hidden, latent_dim), activation=activation, rngs=rngs)
         self.decoder = MLP((latent_dim, *hidden[::-1], IMAGE_PIXELS), activation=activation, rngs=rngs)
 
+    is_variational = False
+
     def encode(self, images: jax.Array) -> jax.Array:
         """Embed images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1] to codes ``[n, latent_dim]``."""
         return self.encoder(check_images(images))
+
+    def code(self, images: jax.Array) -> jax.Array:
+        """The point encoding, ``[n, 28, 28]``/``[n, 784]`` to ``[n, latent_dim]`` (same as ``encode``)."""
+        return self.encode(images)
+
+    def loss_terms(self, images: jax.Array, *, key: jax.Array | None = None, num_samples: int = 1):
+        """``(reconstruction [n], kl [n])`` in nats; the KL is zero (there is no prior). ``key`` is unused."""
+        flat = check_images(images)
+        reconstruction = losses.bernoulli_reconstruction(self.decode_logits(self.encoder(flat)), flat)
+        return reconstruction, jnp.zeros_like(reconstruction)
 
     def __call__(self, images: jax.Array) -> jax.Array:
         """Reconstruction logits ``[n, 28, 28]`` of ``images``."""
         return self.decode_logits(self.encode(images))
 
 
-class VAE(_Decoding):
+@checkpoints.register
+class VAE(LatentModel):
     """A variational autoencoder with a diagonal Gaussian encoder and a Bernoulli decoder.
 
     The encoder outputs the mean and the log-variance of q(z|x) = N(mean, diag(exp(log_var)));
@@ -135,6 +169,16 @@ class VAE(_Decoding):
         """Parameters of q(z|x): images ``[n, 28, 28]``/``[n, 784]`` to ``(mean, log_var)``, each ``[n, latent_dim]``."""
         out = self.encoder(check_images(images))
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
+
+    is_variational = True
+
+    def code(self, images: jax.Array) -> jax.Array:
+        """The mean of q(z|x): ``[n, 28, 28]``/``[n, 784]`` to ``[n, latent_dim]``."""
+        return self.encode(images)[0]
+
+    def loss_terms(self, images: jax.Array, *, key: jax.Array, num_samples: int = 1):
+        """The negative ELBO's two terms ``(reconstruction [n], kl [n])`` in nats (see :func:`losses.elbo_terms`)."""
+        return losses.elbo_terms(self, images, key=key, num_samples=num_samples)
 
     def __call__(self, images: jax.Array, *, key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         """Encode, sample z with the reparameterization trick, decode.

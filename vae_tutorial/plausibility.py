@@ -22,24 +22,42 @@ import numpy as np
 import optax
 from flax import nnx
 
+from vae_tutorial import checkpoints
 from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
 from vae_tutorial.models import MLP
 
-CLASSIFIER_FILE = "digit-classifier.msgpack"
+CLASSIFIER_FILE = "digit-classifier.ckpt"
 
 
+@checkpoints.register
 class DigitClassifier(nnx.Module):
     """An MLP 784-256-10 that maps images ``[n, 28, 28]`` or ``[n, 784]`` to class logits ``[n, 10]``."""
 
     def __init__(self, *, hidden: int = 256, rngs: nnx.Rngs):
-        self.net = MLP((IMAGE_PIXELS, hidden, 10), rngs=rngs)
+        self.hidden = check_positive_int(hidden, "hidden")
+        self.net = MLP((IMAGE_PIXELS, self.hidden, 10), rngs=rngs)
 
     def __call__(self, images: jax.Array) -> jax.Array:
         return self.net(jnp.reshape(images, (images.shape[0], IMAGE_PIXELS)))
 
+    def config(self) -> dict:
+        """The constructor arguments, as stored in checkpoints."""
+        return {"hidden": self.hidden}
+
+
+def classification_loss(model, batch: dict, key, beta):
+    """Mean softmax cross-entropy of ``model(batch["images"])`` against ``batch["labels"]`` (a ``train.fit`` loss).
+
+    ``key`` and ``beta`` are unused (the signature is the one :func:`vae_tutorial.train.fit` calls).
+    """
+    cross_entropy = optax.softmax_cross_entropy_with_integer_labels(model(batch["images"]), batch["labels"]).mean()
+    return cross_entropy, {"cross_entropy": cross_entropy}
+
 
 def train_classifier(images, labels, *, epochs: int = 30, batch_size: int = 128, seed: int = 0) -> DigitClassifier:
-    """Train a :class:`DigitClassifier` with Adam on cross-entropy (used by ``tools/train_pretrained.py``).
+    """Train a :class:`DigitClassifier` with Adam on cross-entropy, through :func:`vae_tutorial.train.fit`.
+
+    Used by ``tools/train_pretrained.py``.
 
     Args:
         images: ``[n, 28, 28]`` in [0, 1].
@@ -51,39 +69,19 @@ def train_classifier(images, labels, *, epochs: int = 30, batch_size: int = 128,
     Returns:
         The trained classifier.
     """
-    flat = jnp.asarray(check_images(np.asarray(images)))
-    labels = jnp.asarray(labels, dtype=jnp.int32)
-    epochs = check_positive_int(epochs, "epochs")
+    from vae_tutorial import train
+
     model = DigitClassifier(rngs=nnx.Rngs(params=seed))
-    optimizer = nnx.Optimizer(model, optax.adam(1e-3), wrt=nnx.Param)
-
-    @nnx.jit
-    def step(model, optimizer, x, y):
-        def loss_fn(m):
-            return optax.softmax_cross_entropy_with_integer_labels(m(x), y).mean()
-
-        optimizer.update(model, nnx.grad(loss_fn)(model))
-
-    rng = np.random.default_rng(seed)
-    steps = flat.shape[0] // batch_size
-    for _ in range(epochs):
-        order = rng.permutation(flat.shape[0])[: steps * batch_size].reshape(steps, batch_size)
-        for index in order:
-            step(model, optimizer, flat[index], labels[index])
+    train.fit(model, images, labels=labels, loss=classification_loss, epochs=epochs,
+              batch_size=batch_size, seed=seed, progress=False)
     return model
 
 
 @functools.cache
 def shipped_classifier() -> DigitClassifier:
     """The classifier that ships with the package (its test accuracy is computed in notebook 02)."""
-    from flax import serialization
-
-    model = nnx.eval_shape(lambda: DigitClassifier(rngs=nnx.Rngs(params=0)))
-    raw = resources.files("vae_tutorial").joinpath("assets", CLASSIFIER_FILE).read_bytes()
-    state = nnx.state(model, nnx.Param)
-    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, serialization.msgpack_restore(raw)))
-    nnx.update(model, state)
-    return model
+    with resources.as_file(resources.files("vae_tutorial").joinpath("assets", CLASSIFIER_FILE)) as file:
+        return checkpoints.load(file, expect=DigitClassifier)
 
 
 @jax.jit

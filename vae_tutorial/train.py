@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 
 import jax
 import jax.numpy as jnp
@@ -18,8 +19,10 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from vae_tutorial import losses, models
+from vae_tutorial import models
 from vae_tutorial._checks import check_images, check_positive_int
+
+__all__ = ["fit", "evaluate", "History", "latent_objective"]
 
 # One optimizer object for every call: its hyperparameters live in the optimizer state, so a
 # new learning rate is a new value, not a new compiled program.
@@ -34,6 +37,7 @@ class History:
         loss: the objective minimised in each epoch (for a VAE: reconstruction + beta * KL).
         reconstruction: mean reconstruction loss per epoch.
         kl: mean KL term per epoch (empty for an autoencoder).
+        metrics: every metric the loss returned, by name (e.g. a classifier's cross-entropy).
         interrupted: True when training was stopped early (Ctrl-C or Jupyter's stop button);
             the model then holds the weights of the last finished epoch.
     """
@@ -42,6 +46,17 @@ class History:
     reconstruction: list[float] = dataclasses.field(default_factory=list)
     kl: list[float] = dataclasses.field(default_factory=list)
     interrupted: bool = False
+    metrics: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+
+    def record(self, loss: float, metrics: dict[str, float], *, variational: bool) -> None:
+        """Append one finished epoch: its objective and its named metrics."""
+        self.loss.append(loss)
+        for name, value in metrics.items():
+            self.metrics.setdefault(name, []).append(value)
+        if "reconstruction" in metrics:
+            self.reconstruction.append(metrics["reconstruction"])
+        if variational and "kl" in metrics:
+            self.kl.append(metrics["kl"])
 
     @property
     def epochs(self) -> int:
@@ -58,43 +73,60 @@ class History:
         return text + (" [interrupted]" if self.interrupted else "")
 
 
-def _objective(params, graphdef, batch, key, beta):
-    """Loss to minimise and its parts for one batch ``[batch, 784]``."""
-    model = nnx.merge(graphdef, params)
-    if isinstance(model, models.VAE):
-        reconstruction, kl = losses.elbo_terms(model, batch, key=key)
-        reconstruction, kl = reconstruction.mean(), kl.mean()
-        return reconstruction + beta * kl, (reconstruction, kl)
-    reconstruction = losses.autoencoder_loss(model, batch)
-    return reconstruction, (reconstruction, jnp.zeros(()))
+def latent_objective(model, batch: dict, key: jax.Array, beta: jax.Array):
+    """The default loss of :func:`fit`: ``reconstruction + beta * kl`` from ``model.loss_terms``.
+
+    This is the single place where training assembles the objective of both models: with
+    ``beta = 1`` a VAE minimises its negative ELBO, an autoencoder (whose KL is zero) its
+    reconstruction loss.
+
+    Args:
+        model: a :class:`~vae_tutorial.models.LatentModel`.
+        batch: ``{"images": [b, 784]}``.
+        key: random key for the VAE's noise.
+        beta: weight of the KL term (a traced scalar, so changing it never recompiles).
+
+    Returns:
+        ``(objective, {"reconstruction": ..., "kl": ...})``, batch means in nats per image.
+    """
+    reconstruction, kl = model.loss_terms(batch["images"], key=key)
+    reconstruction, kl = reconstruction.mean(), kl.mean()
+    return reconstruction + beta * kl, {"reconstruction": reconstruction, "kl": kl}
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size"))
-def _run_epoch(params, opt_state, images, key, beta, *, graphdef, batch_size):
+def _objective(params, graphdef, batch, key, beta, loss):
+    return loss(nnx.merge(graphdef, params), batch, key, beta)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "loss"))
+def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss):
     """One epoch: shuffle, cut into ``n // batch_size`` full batches, scan Adam steps over them.
 
     Args:
         params: model parameters (an ``nnx.State``).
         opt_state: Adam state.
-        images: ``[n, 784]`` training images in [0, 1].
+        data: ``{"images": [n, 784], ...}``: training arrays that share their first axis.
         key: random key for the shuffle and the VAE's noise.
-        beta: weight of the KL term (ignored for an autoencoder).
+        beta: weight of the KL term (passed to ``loss``).
+        loss: ``loss(model, batch, key, beta) -> (objective, metrics)``.
 
     Returns:
-        ``(params, opt_state, (loss, reconstruction, kl))`` with epoch-mean metrics.
+        ``(params, opt_state, (objective, metrics))`` with epoch-mean values.
     """
-    steps = images.shape[0] // batch_size
+    n = data["images"].shape[0]
+    steps = n // batch_size
     shuffle_key, noise_key = jax.random.split(key)
-    order = jax.random.permutation(shuffle_key, images.shape[0])[: steps * batch_size]
+    order = jax.random.permutation(shuffle_key, n)[: steps * batch_size]
     batches = order.reshape(steps, batch_size)
 
     def step(carry, inputs):
         params, opt_state = carry
         index, step_key = inputs
+        batch = jax.tree.map(lambda a: a[index], data)
         grad_fn = jax.value_and_grad(_objective, has_aux=True)
-        (loss, (rec, kl)), grads = grad_fn(params, graphdef, images[index], step_key, beta)
+        (value, metrics), grads = grad_fn(params, graphdef, batch, step_key, beta, loss)
         updates, opt_state = _ADAM.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), (loss, rec, kl)
+        return (optax.apply_updates(params, updates), opt_state), (value, metrics)
 
     (params, opt_state), metrics = jax.lax.scan(
         step, (params, opt_state), (batches, jax.random.split(noise_key, steps))
@@ -102,21 +134,40 @@ def _run_epoch(params, opt_state, images, key, beta, *, graphdef, batch_size):
     return params, opt_state, jax.tree.map(jnp.mean, metrics)
 
 
-def fit(model, images, *, epochs: int, batch_size: int = 128, learning_rate: float = 1e-3,
-        beta: float = 1.0, seed: int = 0, progress: bool = True) -> History:
-    """Train an :class:`~vae_tutorial.models.Autoencoder` or a :class:`~vae_tutorial.models.VAE` in place.
+def _check_number(value, name: str, *, low: float, strict: bool) -> float:
+    """A real number (Python, NumPy or a 0-d array) that is finite and above ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, jax.Array)) or np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < low or (strict and value == low):
+        wanted = "a positive number" if strict and low == 0 else f"a number {'>' if strict else '>='} {low:g}"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return value
 
-    The autoencoder minimises the Bernoulli reconstruction loss; the VAE minimises the
-    reconstruction loss plus ``beta`` times the KL term (``beta=1`` is the negative ELBO). Each
-    epoch shuffles the data and drops the last partial batch, so every batch has the same shape.
+
+def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int = 128,
+        learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True) -> History:
+    """Train a model in place with Adam, one compiled ``jax.lax.scan`` per epoch.
+
+    By default the model is a :class:`~vae_tutorial.models.LatentModel` (an autoencoder or a
+    VAE) and the objective is :func:`latent_objective`: the reconstruction loss plus ``beta``
+    times the KL term (``beta=1`` is the VAE's negative ELBO; the autoencoder's KL is 0). Any other
+    module (e.g. the digit classifier) trains through the same loop given ``loss`` and, where
+    the loss needs them, ``labels``. Each epoch shuffles the data and drops the last partial
+    batch, so every batch has the same shape.
 
     Args:
-        model: the model to train; its parameters are updated after every finished epoch.
+        model: the ``nnx.Module`` to train; its parameters are updated after every finished epoch.
         images: ``[n, 28, 28]`` or ``[n, 784]`` training images in [0, 1].
         epochs: number of passes over the data (>= 1).
+        labels: optional ``[n]`` integer labels, passed to ``loss`` as ``batch["labels"]``.
+        loss: ``loss(model, batch, key, beta) -> (objective, metrics)`` where ``batch`` is
+            ``{"images": [b, 784]}`` (plus ``"labels": [b]``) and ``metrics`` a dict of scalars;
+            defaults to :func:`latent_objective`. Pass a module-level function (it is a static
+            argument of the compiled epoch: the same function never recompiles).
         batch_size: images per Adam step (at most ``n``).
-        learning_rate: Adam's step size (> 0).
-        beta: weight of the KL term for a VAE (>= 0).
+        learning_rate: Adam's step size (> 0; a Python or NumPy number).
+        beta: weight of the KL term (>= 0).
         seed: seed of the shuffles and the VAE's noise. Same seed, versions and machine give
             the same weights bit for bit.
         progress: show a progress bar (a widget in Jupyter, text in a terminal).
@@ -126,51 +177,61 @@ def fit(model, images, *, epochs: int, batch_size: int = 128, learning_rate: flo
         button) the history so far, with ``interrupted=True``.
 
     Raises:
-        TypeError: for a model of another class or images of the wrong type.
+        TypeError: for a model that is not an ``nnx.Module`` (or, without ``loss``, not a
+            latent model), or images of the wrong type.
         ValueError: for bad shapes, values or hyperparameters.
         FloatingPointError: when the loss becomes NaN or infinite; the model keeps the weights
             of the last good epoch.
     """
-    if not isinstance(model, (models.Autoencoder, models.VAE)):
-        raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
-    data = check_images(np.asarray(images) if not isinstance(images, jax.Array) else images)
+    if loss is None:
+        if not isinstance(model, models.LatentModel):
+            raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__} "
+                            "(another nnx.Module trains with loss=...)")
+        loss = latent_objective
+    elif not isinstance(model, nnx.Module):
+        raise TypeError(f"model must be a flax nnx.Module, got {type(model).__name__}")
+    if not callable(loss):
+        raise TypeError(f"loss must be a function loss(model, batch, key, beta), got {loss!r}")
+    data = {"images": check_images(np.asarray(images) if not isinstance(images, jax.Array) else images)}
+    n = data["images"].shape[0]
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be {n} integers (one per image), got {labels.dtype} of shape {labels.shape}")
+        data["labels"] = jnp.asarray(labels, dtype=jnp.int32)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > data.shape[0]:
-        raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({data.shape[0]})")
-    if not (isinstance(learning_rate, (int, float)) and np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if not (isinstance(beta, (int, float)) and np.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be a number >= 0, got {beta!r}")
+    if batch_size > n:
+        raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({n})")
+    learning_rate = _check_number(learning_rate, "learning_rate", low=0.0, strict=True)
+    beta = _check_number(beta, "beta", low=0.0, strict=False)
 
     graphdef, params = nnx.split(model)
     opt_state = _ADAM.init(params)
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, dtype=jnp.float32)
-    data = jnp.asarray(data, dtype=jnp.float32)
+    data["images"] = jnp.asarray(data["images"], dtype=jnp.float32)
     beta = jnp.asarray(beta, dtype=jnp.float32)
     base_key = jax.random.key(seed)
     history = History()
     bar = tqdm(total=epochs, disable=not progress, desc=f"training {type(model).__name__}", unit="epoch")
     try:
         for epoch in range(1, epochs + 1):
-            new_params, new_opt_state, metrics = _run_epoch(
+            new_params, new_opt_state, (value, metrics) = _run_epoch(
                 params, opt_state, data, jax.random.fold_in(base_key, epoch), beta,
-                graphdef=graphdef, batch_size=batch_size,
+                graphdef=graphdef, batch_size=batch_size, loss=loss,
             )
-            loss, rec, kl = (float(m) for m in metrics)
-            if not np.isfinite(loss):
+            value = float(value)
+            if not np.isfinite(value):
                 raise FloatingPointError(
-                    f"training diverged: the loss became {loss} in epoch {epoch}; the model keeps the "
-                    f"weights of epoch {epoch - 1}. Try a smaller learning_rate (now {float(learning_rate):g})."
+                    f"training diverged: the loss became {value} in epoch {epoch}; the model keeps the "
+                    f"weights of epoch {epoch - 1}. Try a smaller learning_rate (now {learning_rate:g})."
                 )
             params, opt_state = new_params, new_opt_state
             nnx.update(model, params)
-            history.loss.append(loss)
-            history.reconstruction.append(rec)
-            if isinstance(model, models.VAE):
-                history.kl.append(kl)
+            history.record(value, {k: float(v) for k, v in metrics.items()},
+                           variational=getattr(model, "is_variational", False))
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.2f}")
+            bar.set_postfix(loss=f"{value:.2f}")
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Interrupted: the model keeps the weights of epoch {history.epochs}.")
@@ -180,34 +241,47 @@ def fit(model, images, *, epochs: int, batch_size: int = 128, learning_rate: flo
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "num_samples"))
-def _evaluate(params, graphdef, images, key, *, num_samples):
-    model = nnx.merge(graphdef, params)
-    if isinstance(model, models.VAE):
-        reconstruction, kl = losses.elbo_terms(model, images, key=key, num_samples=num_samples)
-        return reconstruction.mean() + kl.mean(), reconstruction.mean(), kl.mean()
-    reconstruction = losses.autoencoder_loss(model, images)
-    return reconstruction, reconstruction, jnp.zeros(())
+def _evaluate_chunk(params, graphdef, images, weights, key, *, num_samples):
+    """Weighted sums of the two loss terms over one fixed-size chunk ``[chunk, 784]``."""
+    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples)
+    return (weights * reconstruction).sum(), (weights * kl).sum()
 
 
-def evaluate(model, images, *, seed: int = 0, num_samples: int = 10) -> dict[str, float]:
+def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size: int = 500) -> dict[str, float]:
     """Losses of a trained model on ``images``, in nats per image.
 
     For a VAE: the negative ELBO (reconstruction estimated with ``num_samples`` draws of z per
-    image) and its two terms. For an autoencoder: the reconstruction loss (KL is 0).
+    image) and its two terms. For an autoencoder: the reconstruction loss (KL is 0). The images
+    go through in chunks of ``chunk_size`` (the last one padded with zero weight), so memory stays
+    bounded (about ``chunk_size * num_samples * 784`` floats) however many images there are, and
+    every chunk reuses one compiled program.
 
     Args:
-        model: an Autoencoder or a VAE.
+        model: a :class:`~vae_tutorial.models.LatentModel` (an Autoencoder or a VAE).
         images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
         seed: seed of the VAE's noise.
         num_samples: samples of z per image (VAE only).
+        chunk_size: images per compiled call.
 
     Returns:
         ``{"loss": ..., "reconstruction": ..., "kl": ...}`` as Python floats.
     """
-    if not isinstance(model, (models.Autoencoder, models.VAE)):
+    if not isinstance(model, models.LatentModel):
         raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
-    data = jnp.asarray(check_images(images), dtype=jnp.float32)
+    data = np.asarray(check_images(images), dtype=np.float32)
     num_samples = check_positive_int(num_samples, "num_samples")
+    chunk_size = min(check_positive_int(chunk_size, "chunk_size"), data.shape[0])
     graphdef, params = nnx.split(model)
-    loss, rec, kl = _evaluate(params, graphdef, data, jax.random.key(seed), num_samples=num_samples)
-    return {"loss": float(loss), "reconstruction": float(rec), "kl": float(kl)}
+    key = jax.random.key(seed)
+    totals = np.zeros(2)
+    for index, start in enumerate(range(0, data.shape[0], chunk_size)):
+        chunk = data[start:start + chunk_size]
+        weights = np.zeros(chunk_size, np.float32)
+        weights[: len(chunk)] = 1.0
+        if len(chunk) < chunk_size:
+            chunk = np.concatenate([chunk, np.zeros((chunk_size - len(chunk), chunk.shape[1]), np.float32)])
+        sums = _evaluate_chunk(params, graphdef, jnp.asarray(chunk), jnp.asarray(weights),
+                               key if index == 0 else jax.random.fold_in(key, index), num_samples=num_samples)
+        totals += np.asarray(sums, dtype=np.float64)
+    rec, kl = totals / data.shape[0]
+    return {"loss": float(rec + kl), "reconstruction": float(rec), "kl": float(kl)}
