@@ -19,3 +19,22 @@ def mnist():
 def small_images():
     """Eight random images [8, 28, 28] in [0, 1]."""
     return np.random.default_rng(0).uniform(size=(8, 28, 28)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(mnist):
+    """One tiny trained autoencoder and VAE (2-D codes, 16 hidden units, 2 epochs on 512 digits), shared by all tests.
+
+    Tests that need a model of this size use these two instead of compiling their own.
+    Do not train them further in a test (copy with ``nnx.clone`` first).
+    """
+    from flax import nnx
+
+    from vae_tutorial import models, train
+
+    out = {}
+    for name, cls in (("autoencoder", models.Autoencoder), ("vae", models.VAE)):
+        model = cls(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
+        train.fit(model, mnist.train_images[:512], epochs=2, batch_size=64, progress=False)
+        out[name] = model
+    return out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from vae_tutorial import checkpoints, models
+from vae_tutorial import checkpoints, models, pretrained
 
 
 @pytest.mark.parametrize("cls", [models.Autoencoder, models.VAE])
@@ -87,3 +87,37 @@ def test_bad_inputs(tmp_path):
                          metadata={"x": object()})
     with pytest.raises(FileNotFoundError):
         checkpoints.load(tmp_path / "missing.ckpt")
+
+
+def test_the_classifier_uses_the_same_format(tmp_path, mnist):
+    from vae_tutorial import plausibility
+
+    shipped = plausibility.shipped_classifier()
+    path = checkpoints.save(shipped, tmp_path / "clf.ckpt", metadata={"note": "copy"})
+    header = checkpoints.read_header(path)
+    assert header["class"] == "DigitClassifier" and header["config"] == {"hidden": 256}
+    copy = checkpoints.load(path, expect=plausibility.DigitClassifier)
+    np.testing.assert_array_equal(np.asarray(copy(mnist.test_images[:5].reshape(5, 784))),
+                                  np.asarray(shipped(mnist.test_images[:5].reshape(5, 784))))
+    packaged = checkpoints.read_header(pretrained.path("vae-2d").parent.parent / plausibility.CLASSIFIER_FILE)
+    assert packaged["metadata"]["test_accuracy"] == pytest.approx(0.948)
+    with pytest.raises(ValueError, match="holds a DigitClassifier, but a Autoencoder or VAE was expected"):
+        checkpoints.load(path, expect=(models.Autoencoder, models.VAE))
+
+
+def test_classifier_weights_of_another_width_are_rejected(tmp_path):
+    from vae_tutorial import plausibility
+
+    path = checkpoints.save(plausibility.DigitClassifier(hidden=8, rngs=nnx.Rngs(params=0)), tmp_path / "c.ckpt")
+    raw = path.read_bytes().replace(b'"hidden": 8', b'"hidden": 9')
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match="do not match a DigitClassifier"):
+        checkpoints.load(path)
+
+
+def test_register_needs_a_config_method():
+    class NoConfig(nnx.Module):
+        pass
+
+    with pytest.raises(TypeError, match="NoConfig needs a config\\(\\) method"):
+        checkpoints.register(NoConfig)

@@ -422,3 +422,60 @@ def test_full_image_and_label_counts_disagree(mirror, generated, monkeypatch):
 def test_parse_idx_errors(raw, message):
     with pytest.raises(ValueError, match=message):
         data._parse_idx(gzip.compress(raw), "x.gz", data.IDX_IMAGES_MAGIC)
+
+
+# --------------------------------------------------------------------------------------------
+# pairs: drawn without replacement
+# --------------------------------------------------------------------------------------------
+
+LABELS = np.repeat(np.arange(10), 50)
+
+
+def _disjoint(i, j):
+    both = np.concatenate([i, j])
+    return len(np.unique(both)) == len(both)
+
+
+def test_pairs_of_two_given_classes():
+    i, j = data.pairs(LABELS, count=50, first=2, second=9, seed=0)
+    assert len(i) == len(j) == 50 and (LABELS[i] == 2).all() and (LABELS[j] == 9).all()
+    assert _disjoint(i, j)
+    with pytest.raises(ValueError, match="only 50 disjoint pairs of class 2 and class 9, 51 were asked for"):
+        data.pairs(LABELS, count=51, first=2, second=9)
+
+
+def test_pairs_with_only_first_use_it():
+    i, j = data.pairs(LABELS, count=30, first=3, seed=1)
+    assert (LABELS[i] == 3).all() and (LABELS[j] != 3).all() and _disjoint(i, j)
+
+
+def test_pairs_of_different_and_of_same_classes():
+    i, j = data.pairs(LABELS, count=200, seed=1)
+    assert (LABELS[i] != LABELS[j]).all() and _disjoint(i, j)
+    i, j = data.pairs(LABELS, count=200, same_class=True, seed=1)
+    assert (LABELS[i] == LABELS[j]).all() and _disjoint(i, j)
+    assert len(np.unique(LABELS[i])) == 10  # every class takes part
+    i, j = data.pairs(LABELS, count=25, first=4, second=4, seed=2)
+    assert (LABELS[i] == 4).all() and (LABELS[j] == 4).all() and _disjoint(i, j)
+
+
+def test_pairs_are_reproducible_and_seed_dependent():
+    a = data.pairs(LABELS, count=20, seed=3)
+    b = data.pairs(LABELS, count=20, seed=3)
+    c = data.pairs(LABELS, count=20, seed=4)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_pairs_fail_clearly_instead_of_looping_forever():
+    # One class only: there is no pair of different classes (the old version never returned).
+    with pytest.raises(ValueError, match="at least two classes, the labels hold 1"):
+        data.pairs(np.zeros(10, int), count=3)
+    with pytest.raises(ValueError, match="only 5 disjoint different-class pairs, 6 were asked for"):
+        data.pairs(np.array([0] * 5 + [1] * 5), count=6)
+    with pytest.raises(ValueError, match="give first together with second"):
+        data.pairs(LABELS, count=1, second=3)
+    with pytest.raises(ValueError, match="labels must be a vector of integers"):
+        data.pairs(LABELS.astype(float), count=1)
+    with pytest.raises(TypeError):
+        data.pairs(LABELS, 2, 9, 10)  # count and the classes are keyword-only

@@ -96,3 +96,22 @@ def test_decode_rejects_wrong_latent_size():
         model.decode(jnp.zeros((3, 5)))
     with pytest.raises(TypeError, match="floating point"):
         model.decode(jnp.zeros((3, 2), dtype=jnp.int32))
+
+
+@pytest.mark.parametrize("cls", [models.Autoencoder, models.VAE])
+def test_one_interface_for_both_models(cls, small_images):
+    model = cls(3, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
+    assert isinstance(model, models.LatentModel) and model.latent_dim == 3
+    code = model.code(small_images)
+    assert code.shape == (8, 3)
+    rec, kl = model.loss_terms(small_images, key=jax.random.key(0))
+    assert rec.shape == kl.shape == (8,)
+    if cls is models.VAE:
+        assert model.is_variational
+        np.testing.assert_array_equal(code, model.encode(small_images)[0])  # the mean of q(z|x)
+        assert float(kl.min()) > 0
+    else:
+        assert not model.is_variational
+        np.testing.assert_array_equal(code, model.encode(small_images))
+        np.testing.assert_array_equal(kl, np.zeros(8))
+    assert model.decode(code).shape == (8, 28, 28)

@@ -50,3 +50,41 @@ def test_digits_and_strip_titles():
     assert axes[0, 0].figure._suptitle.get_text() == "some digits"
     strip = plots.image_strip(np.zeros((4, 28, 28)), title="strip", captions=list("abcd"))
     assert strip[0, 3].get_xlabel() == "d"
+
+
+def test_heatmap_puts_each_value_at_its_grid_point():
+    values = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])  # [len(ys), len(xs)]
+    ax = plots.heatmap(values, np.array([0.0, 1.0, 2.0]), np.array([10.0, 20.0]), title="h", colorbar="gap")
+    mesh = ax.collections[0]
+    np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(2, 3), values)
+    assert ax.get_title() == "h" and ax.get_xlabel() == "$z_1$"
+    assert ax.figure.axes[-1].get_ylabel() == "gap"  # the colour bar says what the colour is
+
+
+def test_profile_draws_the_mean_and_a_standard_error_band():
+    t = np.array([0.0, 0.5, 1.0])
+    curves = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 5.0]])
+    ax = plots.profile(t, {"paths": curves}, title="p", xlabel="t", ylabel="c")
+    (mean_line,) = ax.get_lines()
+    np.testing.assert_allclose(mean_line.get_ydata(), [2.0, 2.0, 4.0])
+    band = ax.collections[0].get_paths()[0].vertices
+    se = np.array([1.0, 0.0, 1.0])  # std (ddof=1) / sqrt(2) of each column
+    assert band[:, 1].max() == pytest.approx((np.array([2.0, 2.0, 4.0]) + se).max())
+    assert band[:, 1].min() == pytest.approx((np.array([2.0, 2.0, 4.0]) - se).min())
+    assert mean_line.get_label() == "paths: mean of 2"
+    with pytest.raises(ValueError, match=r"must have shape \[p, 3\], got \(3,\)"):
+        plots.profile(t, {"bad": np.zeros(3)}, title="p", xlabel="t", ylabel="c")
+
+
+def test_mark_path_draws_the_path_its_ends_and_the_box_they_span():
+    _, ax = plt.subplots()
+    path = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, 3.0]])
+    plots.mark_path(ax, path, label="2 to 9")
+    line, ends = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xydata(), path)
+    np.testing.assert_array_equal(ends.get_xydata(), path[[0, -1]])
+    (box,) = ax.patches
+    assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (0.0, 0.0, 2.0, 3.0)
+    _, ax2 = plt.subplots()
+    plots.mark_path(ax2, path, box=False)
+    assert len(ax2.patches) == 0 and ax2.get_lines()[0].get_label() == "straight path"

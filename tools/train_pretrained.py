@@ -50,7 +50,7 @@ def build_classifier() -> None:
 
     mnist = data.load_mnist()
     model = plausibility.train_classifier(mnist.train_images, mnist.train_labels, epochs=30, seed=SEED)
-    accuracy = float((plausibility.predict(mnist.test_images, model) == mnist.test_labels).mean())
+    accuracy = float((plausibility.predict(mnist.test_images, classifier=model) == mnist.test_labels).mean())
     metadata = {"name": "digit-classifier", "data": "bundled train split (4,500 digits)", "seed": SEED,
                 "epochs": 30, "test_accuracy": round(accuracy, 4),
                 "versions": {"jax": jax.__version__, "flax": flax.__version__}}

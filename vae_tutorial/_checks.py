@@ -5,6 +5,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+__all__ = ["IMAGE_SIDE", "IMAGE_PIXELS", "check_images", "check_latent", "check_positive_int", "is_traced"]
+
+#: The one place that says how big an image is: MNIST digits are 28 x 28 grey pixels.
 IMAGE_SIDE = 28
 IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 

@@ -38,6 +38,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from vae_tutorial._checks import IMAGE_SIDE, check_positive_int
+
+__all__ = ["load_mnist", "MNIST", "DownloadError", "pairs", "SOURCES", "IMAGE_SIDE"]
+
 SOURCES = ("bundled", "full")
 
 BUNDLED_FILE = "mnist_5k.npz"
@@ -288,7 +292,7 @@ def _parse_idx(raw: bytes, name: str, magic: int) -> np.ndarray:
 def _images_and_labels(images_raw: bytes, images_name: str, labels_raw: bytes, labels_name: str):
     images = _parse_idx(images_raw, images_name, IDX_IMAGES_MAGIC)
     labels = _parse_idx(labels_raw, labels_name, IDX_LABELS_MAGIC)
-    if images.shape[1:] != (28, 28):
+    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise ValueError(
             f"{images_name} holds images of shape {images.shape[1:]}, expected (28, 28)"
         )
@@ -356,3 +360,78 @@ def load_mnist(source: str = "bundled") -> MNIST:
     if source == "full":
         return _load_full()
     raise ValueError(f"source must be one of {', '.join(repr(s) for s in SOURCES)}; got {source!r}")
+
+
+def pairs(labels, *, count: int, first: int | None = None, second: int | None = None,
+          same_class: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``count`` random pairs of examples, drawn without replacement.
+
+    No example appears twice among the ``2 * count`` indices, so the pairs are independent.
+
+    * ``first`` and ``second`` given: pairs of an example of class ``first`` and one of class
+      ``second`` (``first == second`` gives pairs of two different examples of that class).
+    * only ``first``: an example of class ``first`` and one of any other class.
+    * neither, ``same_class=False``: two examples of any two different classes.
+    * neither, ``same_class=True``: two different examples of the same (random) class, the null
+      against which paths between classes are compared.
+
+    Args:
+        labels: ``[n]`` integer classes.
+        count: number of pairs (>= 1).
+        first, second: classes, as above.
+        same_class: see above (only without ``first`` and ``second``).
+        seed: seed of NumPy's ``default_rng`` that draws the pairs.
+
+    Returns:
+        ``(i [count], j [count])`` index arrays into ``labels``.
+
+    Raises:
+        ValueError: when the labels cannot supply ``count`` such pairs without replacement (the
+            message says how many they can), or for ``second`` without ``first``.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be a vector of integers, got {labels.dtype} of shape {labels.shape}")
+    count = check_positive_int(count, "count")
+    if second is not None and first is None:
+        raise ValueError("give first together with second (or first alone)")
+    if same_class and first is not None:
+        raise ValueError("same_class=True draws pairs within random classes; to fix the class give first=second=c")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))
+    if first is not None:
+        left = order[labels[order] == first]
+        right = order[(labels[order] == second) if second is not None else (labels[order] != first)]
+        if second == first:  # two disjoint halves of the same class
+            left, right = left[: len(left) // 2], left[len(left) // 2:]
+        available = min(len(left), len(right))
+        what = f"class {first} and " + (f"class {second}" if second is not None else "another class")
+        if available < count:
+            raise ValueError(f"the labels hold only {available} disjoint pairs of {what}, {count} were asked for")
+        return left[:count].copy(), right[:count].copy()
+    return _greedy_pairs(labels, order, count, same_class=same_class)
+
+
+def _greedy_pairs(labels, order, count, *, same_class):
+    """Walk a random order, pairing each example with the earliest unpaired one that fits."""
+    classes = np.unique(labels)
+    if not same_class and len(classes) < 2:
+        raise ValueError(f"pairs of different classes need at least two classes, the labels hold {len(classes)}")
+    waiting: dict[int, list[tuple[int, int]]] = {}  # class -> unpaired (position, index), oldest first
+    i, j = [], []
+    for position, index in enumerate(order):
+        c = int(labels[index])
+        if same_class:
+            queue = waiting.get(c)
+        else:
+            others = [k for k, v in waiting.items() if v and k != c]
+            queue = waiting[min(others, key=lambda k: waiting[k][0][0])] if others else None
+        if queue:
+            i.append(queue.pop(0)[1])
+            j.append(int(index))
+            if len(i) == count:
+                return np.array(i), np.array(j)
+        else:
+            waiting.setdefault(c, []).append((position, int(index)))
+    kind = "same-class" if same_class else "different-class"
+    raise ValueError(f"the labels hold only {len(i)} disjoint {kind} pairs, {count} were asked for")

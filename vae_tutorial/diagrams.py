@@ -24,6 +24,8 @@ from matplotlib import patches
 from matplotlib.legend_handler import HandlerPatch
 from matplotlib.lines import Line2D
 
+__all__ = ["computation_graph", "KINDS"]
+
 KINDS = ("sampling", "reparameterized")
 
 TITLES = {

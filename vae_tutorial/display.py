@@ -11,6 +11,9 @@ import textwrap
 from IPython.display import Markdown
 
 
+__all__ = ["show_source"]
+
+
 def show_source(obj, *, start: str | None = None, stop: str | None = None) -> Markdown:
     """The source of a function, class or method as a Markdown code block.
 

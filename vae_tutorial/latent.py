@@ -1,47 +1,77 @@
-"""Points in latent space: encodings, straight paths, grids, and how far a point is from the data.
+"""Points in latent space: encodings, straight paths, grids, the region the data occupies, fitted Gaussians.
 
+Plain NumPy geometry, written once and used by the notebooks, the study and the widgets.
 Introduced in 02-interpolation-failure.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax.numpy as jnp
 import numpy as np
 
-from vae_tutorial import models, plausibility
-from vae_tutorial._checks import check_positive_int
+from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
+
+__all__ = [
+    "encodings", "decode", "line", "paths", "grid", "occupied_box", "GaussianFit", "fit_gaussian",
+    "prior_radius", "JITTER",
+]
+
+#: Relative jitter added to the diagonal of a fitted covariance (times its mean variance), so the
+#: Cholesky factor exists even when the codes are (nearly) degenerate.
+JITTER = 1e-6
 
 
-def encodings(model, images) -> np.ndarray:
-    """Where ``model`` puts each image: ``[n, 28, 28]`` to ``[n, latent_dim]``.
+def encodings(model, images, *, chunk_size: int = 2000) -> np.ndarray:
+    """Where ``model`` puts each image: ``[n, 28, 28]`` to ``[n, latent_dim]`` (NumPy).
 
-    For an autoencoder the code z; for a VAE the mean of q(z|x).
+    For an autoencoder the code z; for a VAE the mean of q(z|x) (``model.code``). Encodes in
+    chunks of ``chunk_size`` images, so memory stays bounded for large sets.
     """
-    if isinstance(model, models.VAE):
-        return np.asarray(model.encode(images)[0])
-    if isinstance(model, models.Autoencoder):
-        return np.asarray(model.encode(images))
-    raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
+    flat = check_images(images)
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    return np.concatenate([np.asarray(model.code(flat[s:s + chunk_size]))
+                           for s in range(0, flat.shape[0], chunk_size)])
 
 
 def decode(model, z) -> np.ndarray:
-    """Decode codes of any leading shape ``[..., latent_dim]`` to images ``[..., 28, 28]``."""
+    """Decode codes of any leading shape ``[..., latent_dim]`` to images ``[..., 28, 28]`` (NumPy)."""
     z = np.asarray(z, dtype=np.float32)
     flat = z.reshape(-1, z.shape[-1])
-    return np.asarray(model.decode(jnp.asarray(flat))).reshape(*z.shape[:-1], 28, 28)
+    return np.asarray(model.decode(jnp.asarray(flat))).reshape(*z.shape[:-1], IMAGE_SIDE, IMAGE_SIDE)
 
 
-def line(start, end, steps: int) -> np.ndarray:
-    """``steps`` evenly spaced points from ``start`` to ``end`` (both ``[d]``), shape ``[steps, d]``."""
+def paths(starts, ends, *, steps: int) -> np.ndarray:
+    """Straight latent paths: ``steps`` evenly spaced points from each start to its end.
+
+    ``z(t) = (1 - t) * start + t * end`` for ``t`` in ``linspace(0, 1, steps)``.
+
+    Args:
+        starts: ``[p, d]`` first points.
+        ends: ``[p, d]`` last points.
+        steps: points per path, endpoints included (>= 1).
+
+    Returns:
+        ``[p, steps, d]`` float32 points.
+    """
     steps = check_positive_int(steps, "steps")
+    starts, ends = np.asarray(starts, np.float32), np.asarray(ends, np.float32)
+    if starts.shape != ends.shape or starts.ndim != 2:
+        raise ValueError(f"starts and ends must both have shape [p, d], got {starts.shape} and {ends.shape}")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
+    return (1 - t) * starts[:, None] + t * ends[:, None]
+
+
+def line(start, end, *, steps: int) -> np.ndarray:
+    """One straight path from ``start`` to ``end`` (both ``[d]``): ``[steps, d]`` (see :func:`paths`)."""
     start, end = np.asarray(start, np.float32), np.asarray(end, np.float32)
     if start.shape != end.shape or start.ndim != 1:
         raise ValueError(f"start and end must be vectors of the same length, got {start.shape} and {end.shape}")
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    return (1 - t) * start + t * end
+    return paths(start[None], end[None], steps=steps)[0]
 
 
-def grid(x_range, y_range, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid(x_range, y_range, *, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A ``steps x steps`` grid over a 2-D rectangle.
 
     Args:
@@ -65,57 +95,44 @@ def occupied_box(codes, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray
     return np.percentile(codes, percentiles[0], axis=0), np.percentile(codes, percentiles[1], axis=0)
 
 
-def relative_gap(points, codes, reference_codes) -> np.ndarray:
-    """How far each point lies from the data, in units of the data's own spacing.
+class GaussianFit(NamedTuple):
+    """A Gaussian N(mean, cov) fitted to codes; ``cholesky`` is the lower factor L with L L^T = cov + jitter."""
 
-    The distance from each of ``points [n, d]`` to its nearest neighbour in ``codes [m, d]``,
-    divided by the median such distance of ``reference_codes`` (e.g. test encodings) to ``codes``.
-    Values near 1 mean "as close to the data as a real digit"; much larger values mean a gap.
+    mean: np.ndarray  # [d]
+    cov: np.ndarray  # [d, d]
+    cholesky: np.ndarray  # [d, d]
+
+    def sample(self, count: int, *, seed: int) -> np.ndarray:
+        """``count`` draws ``mean + L eps`` with eps ~ N(0, I) from NumPy's ``default_rng(seed)``: ``[count, d]``."""
+        count = check_positive_int(count, "count")
+        eps = np.random.default_rng(seed).standard_normal((count, len(self.mean)))
+        return (self.mean + eps @ self.cholesky.T).astype(np.float32)
+
+    def whiten(self, z) -> np.ndarray:
+        """Map points ``[n, d]`` to the standard coordinates ``L^-1 (z - mean)`` of this Gaussian."""
+        return np.linalg.solve(self.cholesky, (np.asarray(z, np.float64) - self.mean).T).T
+
+
+def fit_gaussian(codes) -> GaussianFit:
+    """Fit N(mean, cov) to ``codes [n, d]`` by the sample mean and covariance (``n - 1`` in the denominator).
+
+    Used as the autoencoder's prior in notebooks 02 and 06, as Ghosh et al. ("From Variational
+    to Deterministic Autoencoders", ICLR 2020) do with their "ex-post density estimation".
     """
-    spacing = np.median(plausibility.nearest_distance(reference_codes, codes))
-    return plausibility.nearest_distance(points, codes) / spacing
+    codes = np.asarray(codes, np.float64)
+    if codes.ndim != 2 or codes.shape[0] < 2:
+        raise ValueError(f"codes must have shape [n, d] with n >= 2, got {codes.shape}")
+    mean = codes.mean(axis=0)
+    cov = np.atleast_2d(np.cov(codes, rowvar=False))
+    jitter = JITTER * max(float(np.trace(cov)) / len(cov), 1e-12)
+    return GaussianFit(mean, cov, np.linalg.cholesky(cov + jitter * np.eye(len(cov))))
 
 
-def path_confidence(model, start_images, end_images, steps: int = 11) -> np.ndarray:
-    """Classifier confidence along straight latent paths between pairs of images.
+def prior_radius(probability: float = 0.95) -> float:
+    """Radius of the circle that holds ``probability`` of the 2-D prior N(0, I).
 
-    Args:
-        model: an Autoencoder or VAE.
-        start_images: ``[p, 28, 28]`` first image of each pair.
-        end_images: ``[p, 28, 28]`` second image of each pair.
-        steps: points per path, endpoints included.
-
-    Returns:
-        ``[p, steps]`` top-class probabilities of the decoded images (see
-        :func:`vae_tutorial.plausibility.confidence`).
+    |z|^2 follows a chi-square law with 2 degrees of freedom: P(|z| <= r) = 1 - exp(-r^2 / 2).
     """
-    a, b = encodings(model, start_images), encodings(model, end_images)
-    if a.shape != b.shape:
-        raise ValueError(f"start_images and end_images must pair up, got {len(a)} and {len(b)} images")
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
-    paths = (1 - t) * a[:, None] + t * b[:, None]  # [p, steps, d]
-    images = decode(model, paths).reshape(-1, 28, 28)
-    return plausibility.confidence(images).reshape(len(a), steps)
-
-
-def pairs(labels, first: int | None, second: int | None, count: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of ``count`` random pairs of examples, of classes ``first`` and ``second``.
-
-    With ``first=None`` and ``second=None``, pairs of any two different classes.
-
-    Returns:
-        ``(i [count], j [count])`` index arrays into ``labels``.
-    """
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    if first is not None and second is not None:
-        i = rng.choice(np.flatnonzero(labels == first), count)
-        j = rng.choice(np.flatnonzero(labels == second), count)
-        return i, j
-    i, j = [], []
-    while len(i) < count:
-        a, b = rng.choice(len(labels), 2, replace=False)
-        if labels[a] != labels[b]:
-            i.append(a)
-            j.append(b)
-    return np.array(i), np.array(j)
+    if not 0.0 < probability < 1.0:
+        raise ValueError(f"probability must lie strictly between 0 and 1, got {probability!r}")
+    return float(np.sqrt(-2.0 * np.log1p(-probability)))

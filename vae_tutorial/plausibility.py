@@ -26,6 +26,11 @@ from vae_tutorial import checkpoints
 from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
 from vae_tutorial.models import MLP
 
+__all__ = [
+    "DigitClassifier", "classification_loss", "train_classifier", "shipped_classifier", "confidence",
+    "predict", "nearest_distance", "relative_gap", "path_confidence", "CLASSIFIER_FILE",
+]
+
 CLASSIFIER_FILE = "digit-classifier.ckpt"
 
 
@@ -89,7 +94,7 @@ def _softmax_max(logits):
     return jax.nn.softmax(logits).max(axis=-1)
 
 
-def confidence(images, classifier: DigitClassifier | None = None) -> np.ndarray:
+def confidence(images, *, classifier: DigitClassifier | None = None) -> np.ndarray:
     """Top class probability of each image under a digit classifier.
 
     Args:
@@ -98,31 +103,83 @@ def confidence(images, classifier: DigitClassifier | None = None) -> np.ndarray:
 
     Returns:
         ``[n]`` probabilities in [0.1, 1]: near 1 for a clear digit, lower for ambiguous forms.
+        A classifier's top probability rewards contrast (crisp extrapolations score high), so
+        never use it as the only judge: see :mod:`vae_tutorial.judges`.
     """
     flat = check_images(images)
     classifier = classifier or shipped_classifier()
     return np.asarray(_softmax_max(classifier(jnp.asarray(flat))))
 
 
-def predict(images, classifier: DigitClassifier | None = None) -> np.ndarray:
+def predict(images, *, classifier: DigitClassifier | None = None) -> np.ndarray:
     """The classifier's predicted class of each image, ``[n]`` integers."""
     classifier = classifier or shipped_classifier()
     return np.asarray(jnp.argmax(classifier(jnp.asarray(check_images(images))), axis=-1))
 
 
-def nearest_distance(points, reference) -> np.ndarray:
+def nearest_distance(points, reference, *, chunk_size: int = 1024) -> np.ndarray:
     """Euclidean distance from each point to its nearest neighbour in ``reference``.
+
+    Works through ``points`` in chunks of ``chunk_size`` rows, so the largest temporary is a
+    ``[chunk_size, m]`` float32 block of squared distances (about 240 MB for 60,000 reference
+    images at the default), never the whole ``[n, m]`` matrix.
 
     Args:
         points: ``[n, d]`` (or images ``[n, 28, 28]``, flattened).
         reference: ``[m, d]`` (or ``[m, 28, 28]``).
+        chunk_size: rows of ``points`` per block.
 
     Returns:
-        ``[n]`` distances.
+        ``[n]`` distances (float64).
     """
-    p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
-    r = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    p, r = np.asarray(points, dtype=np.float32), np.asarray(reference, dtype=np.float32)
+    if len(r) == 0:
+        raise ValueError("reference must hold at least one point")
+    p, r = p.reshape(len(p), -1), r.reshape(len(r), -1)
     if p.shape[1] != r.shape[1]:
         raise ValueError(f"points and reference must have the same dimension, got {p.shape[1]} and {r.shape[1]}")
-    sq = (p**2).sum(1)[:, None] - 2 * p @ r.T + (r**2).sum(1)[None, :]
-    return np.sqrt(np.maximum(sq.min(axis=1), 0.0))
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    r_sq = np.einsum("ij,ij->i", r, r)
+    out = np.empty(len(p), dtype=np.float64)
+    for start in range(0, len(p), chunk_size):
+        block = p[start:start + chunk_size]
+        sq = r_sq[None, :] - 2.0 * (block @ r.T)
+        best = sq.argmin(axis=1)
+        # Recompute the winners exactly: the expansion |a|^2 - 2ab + |b|^2 loses digits for near points.
+        diff = block.astype(np.float64) - r[best].astype(np.float64)
+        out[start:start + len(block)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out
+
+
+def relative_gap(points, codes, reference_codes) -> np.ndarray:
+    """How far each point lies from the data, in units of the data's own spacing.
+
+    The distance from each of ``points [n, d]`` to its nearest neighbour in ``codes [m, d]``,
+    divided by the median such distance of ``reference_codes`` (e.g. test encodings) to ``codes``.
+    Values near 1 mean "as close to the data as a real digit"; much larger values mean a gap.
+    """
+    spacing = np.median(nearest_distance(reference_codes, codes))
+    return nearest_distance(points, codes) / spacing
+
+
+def path_confidence(model, start_images, end_images, *, steps: int = 11,
+                    classifier: DigitClassifier | None = None) -> np.ndarray:
+    """Classifier confidence along straight latent paths between pairs of images.
+
+    Args:
+        model: a :class:`~vae_tutorial.models.LatentModel` (an Autoencoder or a VAE).
+        start_images: ``[p, 28, 28]`` first image of each pair.
+        end_images: ``[p, 28, 28]`` second image of each pair.
+        steps: points per path, endpoints included.
+        classifier: defaults to :func:`shipped_classifier`.
+
+    Returns:
+        ``[p, steps]`` top-class probabilities of the decoded images (see :func:`confidence`).
+    """
+    from vae_tutorial import latent
+
+    a, b = latent.encodings(model, start_images), latent.encodings(model, end_images)
+    if a.shape != b.shape:
+        raise ValueError(f"start_images and end_images must pair up, got {len(a)} and {len(b)} images")
+    images = latent.decode(model, latent.paths(a, b, steps=steps)).reshape(-1, 28, 28)
+    return confidence(images, classifier=classifier).reshape(len(a), steps)

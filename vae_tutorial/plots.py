@@ -11,6 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+__all__ = ["digits", "loss_curves", "embedding", "mark_path", "image_strip", "image_grid", "heatmap", "profile",
+           "DIGIT_CMAP", "IMAGE_CMAP"]
+
 DIGIT_CMAP = "tab10"
 IMAGE_CMAP = "gray_r"
 
@@ -133,16 +136,22 @@ def heatmap(values, xs, ys, *, title: str, colorbar: str, ax=None, cmap: str = "
 
 
 def profile(t, curves, *, title: str, xlabel: str, ylabel: str, ax=None):
-    """Mean (solid) and quartiles (dotted) of several curves ``{name: [p, steps]}`` along ``t [steps]``."""
+    """Mean of several curves ``{name: [p, steps]}`` along ``t [steps]``, with a band of +-1 standard error.
+
+    The standard error at each step is ``std / sqrt(p)`` over the ``p`` curves (e.g. paths): the
+    uncertainty of the mean, which is what two profiles are compared by.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for k, (name, values) in enumerate(curves.items()):
-        values = np.asarray(values)
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2 or values.shape[1] != len(t):
+            raise ValueError(f"curves[{name!r}] must have shape [p, {len(t)}], got {values.shape}")
+        mean = values.mean(0)
+        se = values.std(0, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.zeros_like(mean)
         color = f"C{k}"
-        ax.plot(t, values.mean(0), color=color, marker="o", ms=4, label=f"{name}: mean")
-        low, high = np.percentile(values, [25, 75], axis=0)
-        ax.plot(t, low, color=color, ls=":", label=f"{name}: 25th and 75th percentiles")
-        ax.plot(t, high, color=color, ls=":")
+        ax.plot(t, mean, color=color, marker="o", ms=4, label=f"{name}: mean of {len(values)}")
+        ax.fill_between(t, mean - se, mean + se, color=color, alpha=0.25, label=f"{name}: +-1 standard error")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)

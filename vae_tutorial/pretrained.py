@@ -11,6 +11,8 @@ from importlib import resources
 
 from vae_tutorial import checkpoints
 
+__all__ = ["load", "info", "path", "RECIPES", "NAMES"]
+
 # name -> training recipe. tools/train_pretrained.py reads this table.
 RECIPES: dict[str, dict] = {
     "autoencoder-2d": {"class": "Autoencoder", "latent_dim": 2, "beta": None, "epochs": 100},

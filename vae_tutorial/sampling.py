@@ -1,6 +1,6 @@
 """Sampling with the reparameterization trick, and two Monte Carlo gradient estimators.
 
-Introduced in 04-reparameterization-trick (``reparameterize``) and 05-why-it-works (the
+Introduced in 04-reparameterization-trick (``reparameterize``) and 07-why-it-works (the
 estimators, and ``repeated_estimates`` and ``estimator_variance``, which measure how noisy
 they are).
 """
@@ -15,6 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from vae_tutorial._checks import check_positive_int, is_traced
+
+__all__ = [
+    "reparameterize", "pathwise_gradient", "score_function_gradient", "pathwise_from_noise",
+    "score_function_from_noise", "repeated_estimates", "estimator_variance",
+]
 
 
 def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.Array:
@@ -61,7 +66,7 @@ def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tupl
     everywhere with a derivative of finite expectation (a kink, as in ReLU, is fine). For an f that
     jumps, such as a step, the estimate is silently wrong: zero for a step.
 
-    Introduced in 05-why-it-works.
+    Introduced in 07-why-it-works.
 
     Args:
         f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
@@ -87,7 +92,7 @@ def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tupl
         Kingma and Welling, "Auto-Encoding Variational Bayes", 2013 (arXiv:1312.6114).
     """
     mean, std, eps = _gaussian_noise(f, mean, std, key, num_samples, "pathwise_gradient")
-    return _pathwise_estimate(f, mean, std, eps)
+    return pathwise_from_noise(f, mean, std, eps)
 
 
 def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
@@ -104,7 +109,7 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
     estimate unbiased and can reduce its variance (a control variate). The default, 0, is the
     plain estimator.
 
-    Introduced in 05-why-it-works.
+    Introduced in 07-why-it-works.
 
     Args:
         f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
@@ -136,11 +141,22 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
     mean, std, eps = _gaussian_noise(f, mean, std, key, num_samples, "score_function_gradient")
     if jnp.ndim(baseline) != 0:
         raise ValueError(f"score_function_gradient: baseline must be a scalar, got shape {jnp.shape(baseline)}")
-    return _score_function_estimate(f, mean, std, eps, baseline)
+    return score_function_from_noise(f, mean, std, eps, baseline)
 
 
-def _pathwise_estimate(f, mean, std, eps):
-    """grad_{mean, std} of (1/S) sum_s f(mean + std * eps_s), for eps of shape [S, *mean.shape]."""
+def pathwise_from_noise(f, mean, std, eps):
+    """The pathwise estimate for given noise: grad_{mean, std} of (1/S) sum_s f(mean + std * eps_s).
+
+    The core of :func:`pathwise_gradient` (shown in 07-why-it-works), without argument checks.
+
+    Args:
+        f: a JAX function from one sample z (shaped like ``mean``) to a scalar.
+        mean, std: the Gaussian's parameters, same shape.
+        eps: ``[S, *mean.shape]`` draws of N(0, I).
+
+    Returns:
+        ``(d_mean, d_std)``, each shaped like ``mean``.
+    """
 
     def monte_carlo_average(mean, std):
         z = mean + std * eps  # [S, ...]: the reparameterized samples
@@ -149,8 +165,15 @@ def _pathwise_estimate(f, mean, std, eps):
     return jax.grad(monte_carlo_average, argnums=(0, 1))(mean, std)
 
 
-def _score_function_estimate(f, mean, std, eps, baseline=0.0):
-    """(1/S) sum_s (f(z_s) - baseline) * grad_{mean, std} log N(z_s; mean, std^2), z_s = mean + std * eps_s."""
+def score_function_from_noise(f, mean, std, eps, baseline=0.0):
+    """The score-function estimate for given noise: (1/S) sum_s (f(z_s) - b) grad_{mean, std} log N(z_s; mean, std^2).
+
+    With ``z_s = mean + std * eps_s``. The core of :func:`score_function_gradient` (shown in
+    07-why-it-works), without argument checks; ``baseline`` is the constant b.
+
+    Returns:
+        ``(d_mean, d_std)``, each shaped like ``mean``.
+    """
     z = mean + std * eps  # [S, ...]: samples from N(mean, std^2)
     fz = jax.lax.stop_gradient(jax.vmap(f)(z)) - baseline  # [S]: only values of f are used
     fz = fz.reshape(-1, *([1] * jnp.ndim(mean)))  # [S, 1, ...] to broadcast over the coordinates
@@ -204,7 +227,7 @@ def repeated_estimates(estimator, f, mean, std, *, key: jax.Array, num_samples: 
     ``E_{z ~ N(mean[i], std[i]^2)}[f(z, data[i])]`` with its own samples, as a VAE's
     reconstruction loss is one expectation per image.
 
-    Introduced in 05-why-it-works.
+    Introduced in 07-why-it-works.
 
     Args:
         estimator: ``pathwise_gradient`` or ``score_function_gradient``.
@@ -282,7 +305,7 @@ def estimator_variance(estimator, f, mean, std, *, key: jax.Array, num_samples: 
     spread, their relative standard error is about ``sqrt(2 / (R - 1))``, and it is larger when the
     one-sample terms have heavy tails, as the score-function terms do.
 
-    Introduced in 05-why-it-works.
+    Introduced in 07-why-it-works.
 
     Args:
         estimator, f, mean, std, data, baseline: as for ``repeated_estimates``.
