@@ -12,7 +12,7 @@ def _params(model):
 
 @pytest.mark.parametrize("cls", [models.Autoencoder, models.VAE])
 def test_fit_reduces_loss_and_updates_in_place(cls, mnist):
-    model = cls(2, hidden_sizes=(64,), rngs=nnx.Rngs(params=0))
+    model = cls(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     before = [np.array(p) for p in _params(model)]
     history = train.fit(model, mnist.train_images[:512], epochs=3, batch_size=64, progress=False)
     assert history.epochs == 3 and len(history.reconstruction) == 3
@@ -23,14 +23,14 @@ def test_fit_reduces_loss_and_updates_in_place(cls, mnist):
 
 
 def test_smoke_8_examples_1_epoch(mnist):
-    model = models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
+    model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     history = train.fit(model, mnist.train_images[:8], epochs=1, batch_size=8, progress=False)
     assert history.epochs == 1 and np.isfinite(history.loss[0])
     assert "epoch 1: loss" in history.summary() and "KL" in history.summary()
 
 
 def test_vae_history_terms_add_up(mnist):
-    model = models.VAE(2, hidden_sizes=(32,), rngs=nnx.Rngs(params=0))
+    model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     h = train.fit(model, mnist.train_images[:256], epochs=2, batch_size=64, beta=1.0, progress=False)
     np.testing.assert_allclose(h.loss, np.add(h.reconstruction, h.kl), rtol=1e-5)
     h2 = train.fit(model, mnist.train_images[:256], epochs=1, batch_size=64, beta=0.0, progress=False)
@@ -40,7 +40,7 @@ def test_vae_history_terms_add_up(mnist):
 def test_deterministic_bit_for_bit(mnist):
     runs = []
     for _ in range(2):
-        model = models.VAE(2, hidden_sizes=(32,), rngs=nnx.Rngs(params=1))
+        model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=1))
         train.fit(model, mnist.train_images[:256], epochs=2, batch_size=64, seed=7, progress=False)
         runs.append([np.array(p) for p in _params(model)])
     for a, b in zip(*runs):
@@ -49,10 +49,10 @@ def test_deterministic_bit_for_bit(mnist):
 
 def test_no_recompile_across_calls_and_hyperparameters(mnist):
     images = mnist.train_images[:256]
-    model = models.VAE(2, hidden_sizes=(24,), rngs=nnx.Rngs(params=0))
+    model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     train.fit(model, images, epochs=1, batch_size=64, progress=False)
     size = train._run_epoch._cache_size()
-    other = models.VAE(2, hidden_sizes=(24,), rngs=nnx.Rngs(params=1))
+    other = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=1))
     train.fit(other, images, epochs=3, batch_size=64, learning_rate=3e-4, beta=2.0, seed=4, progress=False)
     assert train._run_epoch._cache_size() == size
 
@@ -99,7 +99,7 @@ def test_nan_stops_with_epoch_and_keeps_good_weights(mnist):
     ],
 )
 def test_fit_rejects_bad_arguments(kwargs, error, message, mnist):
-    model = models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
+    model = models.Autoencoder(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     with pytest.raises(error, match=message):
         train.fit(model, mnist.train_images[:64], progress=False, **kwargs)
 
@@ -107,7 +107,7 @@ def test_fit_rejects_bad_arguments(kwargs, error, message, mnist):
 def test_fit_rejects_bad_model_and_images(mnist):
     with pytest.raises(TypeError, match="Autoencoder or VAE, got str"):
         train.fit("model", mnist.train_images, epochs=1)
-    model = models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
+    model = models.Autoencoder(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         train.fit(model, mnist.train_images[:64] * 255, epochs=1, progress=False)
 
@@ -124,7 +124,7 @@ def test_evaluate_matches_losses(mnist):
 
 
 def test_fit_accepts_numpy_and_0d_numbers_for_hyperparameters(mnist):
-    model = models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
+    model = models.Autoencoder(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     h = train.fit(model, mnist.train_images[:128], epochs=1, batch_size=64, progress=False,
                   learning_rate=np.float32(1e-3), beta=np.float64(1.0))
     assert h.epochs == 1
@@ -149,7 +149,7 @@ def test_fit_trains_any_module_given_a_loss(mnist):
                   batch_size=64, progress=False)
     assert h.epochs == 4 and h.kl == [] and h.reconstruction == []
     assert h.metrics["cross_entropy"] == h.loss and h.loss[-1] < h.loss[0] < 2.5  # chance level is log 10 = 2.30
-    h2 = train.fit(plausibility.DigitClassifier(hidden=8, rngs=nnx.Rngs(params=0)), images,
+    h2 = train.fit(plausibility.DigitClassifier(hidden=16, rngs=nnx.Rngs(params=0)), images,
                    labels=labels, loss=_mean_square_loss, epochs=2, batch_size=64, progress=False)
     assert list(h2.metrics) == ["mse"] and h2.loss[1] < h2.loss[0]
     with pytest.raises(ValueError, match="labels must be 256 integers"):
