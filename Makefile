@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install notebooks navigation benchmarks clean
+.PHONY: lab test install notebooks navigation benchmarks site clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found %s); set PYTHON=python3.11 or newer" % sys.version.split()[0])'
@@ -29,6 +29,9 @@ notebooks: $(STAMP)   ## re-run every notebook top to bottom and save its output
 
 navigation: $(STAMP)  ## rewrite the navigation lines and the index
 	$(BIN)/python tools/navigation.py
+
+site: $(STAMP)  ## the series as static HTML pages in site/, from a fresh run; the explorers work offline
+	$(BIN)/python tools/build_site.py --out site
 
 benchmarks: $(STAMP)
 	# PyTorch is the speed reference only; 2.13.0 is the CPU build this project measured with.

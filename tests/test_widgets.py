@@ -1,16 +1,16 @@
 """The latent widgets without a browser: set slider values, check the PNG bytes they produce."""
 
+import base64
 import io
+import os
 
-import ipywidgets
+import anywidget
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from vae_tutorial import pretrained, widgets
-
-SCALE = 6
+from vae_tutorial import geometry, latent, pretrained, widgets
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +39,27 @@ def test_split(mnist):
     return mnist.test_images[::2], mnist.test_labels[::2]
 
 
-def png_pixels(png: bytes, scale: int = SCALE) -> np.ndarray:
-    """Decode PNG bytes and undo the nearest-neighbour upscaling: ``uint8 [28, 28]``."""
-    with Image.open(io.BytesIO(png)) as image:
-        assert image.format == "PNG"
-        pixels = np.asarray(image.convert("L"))
-    assert pixels.shape == (28 * scale, 28 * scale)
-    blocks = pixels.reshape(28, scale, 28, scale)
-    # Nearest-neighbour upscaling: every block is one constant value.
-    assert (blocks == blocks[:, :1, :, :1]).all()
-    return blocks[:, 0, :, 0]
-
-
 def expected_pixels(model, z) -> np.ndarray:
     """The model's own (eager) decoding of ``z``, as grey levels 0..255 (255 = white paper, 0 = ink)."""
-    image = np.asarray(model.decode(np.asarray(z, np.float32)[None]))[0]
+    image = np.asarray(model.decode(np.asarray(z, np.float32).reshape(-1, model.latent_dim)))
     return np.round((1.0 - image) * 255.0)
 
 
-def assert_shows(png: bytes, model, z):
-    shown = png_pixels(png).astype(np.int16)
-    assert np.abs(shown - expected_pixels(model, z)).max() <= 1
+def assert_shows(explorer, model, z, snapshot=None):
+    """The weights the explorer sends decode ``z`` like ``model.decode``, within one grey level."""
+    snapshot = snapshot or explorer._snapshot
+    shown = snapshot.pixels(np.asarray(z)).astype(np.int16)
+    assert np.abs(shown - expected_pixels(model, z).reshape(shown.shape)).max() <= 1
+
+
+def sent_layers(spec: dict) -> list:
+    """The decoder weights as the browser reads them from the spec's buffers."""
+    out = []
+    for layer in spec["layers"]:
+        dtype = "<f2" if layer["dtype"] == "float16" else "<f4"
+        w = np.frombuffer(layer["w"], dtype).astype(np.float32).reshape(layer["n_in"], layer["n_out"])
+        out.append((w, np.frombuffer(layer["b"], "<f4")))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,27 +69,63 @@ def assert_shows(png: bytes, model, z):
 
 def test_latent_explorer_widgets(vae2, test_split):
     explorer = widgets.LatentExplorer(vae2, *test_split)
-    assert isinstance(explorer, ipywidgets.DOMWidget)
+    assert isinstance(explorer, anywidget.AnyWidget)
     assert [s.description for s in explorer.sliders] == ["z1", "z2"]
-    assert all(isinstance(s, ipywidgets.FloatSlider) for s in explorer.sliders)
-    assert isinstance(explorer.image, ipywidgets.Image) and explorer.image.format == "png"
-    assert isinstance(explorer.map_image, ipywidgets.Image) and explorer.map_image.format == "png"
+    assert explorer.has_pad and explorer.spec["pad"]["png"].startswith(b"\x89PNG")
     assert explorer.z.shape == (2,) and explorer.z.dtype == np.float32
-    # Starts at the mean encoding, which the sliders read.
+    # Starts at the mean encoding, which the sliders read; the synced traits hold the state.
+    np.testing.assert_allclose(explorer.z, explorer.encodings.mean(axis=0), atol=1e-6)
     np.testing.assert_allclose(explorer.z, [s.value for s in explorer.sliders], atol=1e-6)
+    assert explorer.values == [s.value for s in explorer.sliders] and explorer.rest == [0.0, 0.0]
+    state = explorer.get_state()
+    assert {"spec", "values", "rest", "_esm"} <= set(state)
+    assert "export default { render }" in state["_esm"]  # the front end travels with the widget
+
+
+def test_the_browser_gets_the_decoder_weights_once_as_binary_buffers(vae2, test_split):
+    explorer = widgets.LatentExplorer(vae2, *test_split)
+    spec = explorer.spec["decoder"]
+    assert spec["latent_dim"] == 2 and spec["activation"] == "relu"
+    assert [(layer["n_in"], layer["n_out"], layer["dtype"]) for layer in spec["layers"]] == [
+        (2, 512, "float32"), (512, 784, "float32")]
+    for (w, b), layer in zip(sent_layers(spec), vae2.decoder.layers):
+        np.testing.assert_array_equal(w, np.asarray(layer.kernel[...]))
+        np.testing.assert_array_equal(b, np.asarray(layer.bias[...]))
+    # Buffers, not JSON numbers: ipywidgets sends them as binary frames.
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    _, paths, buffers = _remove_buffers(explorer.get_state())
+    assert ["spec", "decoder", "layers", 1, "w"] in paths
+    assert sum(len(memoryview(b).cast("B")) for b in buffers) > 4 * 512 * 784
+
+
+def test_float16_weights_decode_within_one_grey_level(vae2, ae2, vae20, ae20, test_split, monkeypatch):
+    monkeypatch.setenv(widgets.WEIGHTS_ENV, "float16")
+    for model in (vae2, ae2, vae20, ae20):
+        explorer = widgets.LatentExplorer(model, *test_split)
+        assert [layer["dtype"] for layer in explorer.spec["decoder"]["layers"]] == ["float32", "float16"]
+        lo, hi = explorer.ranges.T
+        values = np.random.default_rng(0).uniform(lo, hi, size=(300, len(lo)))
+        codes = geometry.from_sliders(values, explorer.origin, explorer.directions)
+        assert_shows(explorer, model, codes)
+    monkeypatch.setenv(widgets.WEIGHTS_ENV, "float8")
+    with pytest.raises(ValueError, match="must be float32 or float16, got 'float8'"):
+        widgets.LatentExplorer(vae2)
 
 
 def test_setting_a_slider_changes_the_image_to_the_decoding_there(vae2, test_split):
     explorer = widgets.LatentExplorer(vae2, *test_split)
-    before_image, before_map = explorer.image.value, explorer.map_image.value
-    assert_shows(before_image, vae2, explorer.z)
+    assert_shows(explorer, vae2, explorer.z)
     explorer.sliders[0].value = explorer.sliders[0].min + 0.25 * (explorer.sliders[0].max - explorer.sliders[0].min)
     explorer.sliders[1].value = explorer.sliders[1].max - 0.1
-    assert explorer.image.value != before_image
-    assert explorer.map_image.value != before_map
     z = explorer.z
     np.testing.assert_allclose(z, [s.value for s in explorer.sliders], atol=1e-6)
-    assert_shows(explorer.image.value, vae2, z)
+    np.testing.assert_allclose(explorer.values, z, atol=1e-6)
+    # What the browser sends back (a drag on the pad) is the state Python reads.
+    explorer.set_state({"values": [0.5, -1.25]})
+    np.testing.assert_allclose(explorer.z, [0.5, -1.25])
+    assert explorer.sliders[1].value == -1.25
+    assert_shows(explorer, vae2, explorer.z)
 
 
 def test_shown_image_matches_decode_at_many_points(vae2):
@@ -97,14 +133,15 @@ def test_shown_image_matches_decode_at_many_points(vae2):
     for z in np.random.default_rng(1).uniform(-2.5, 2.5, size=(10, 2)):
         explorer.set_z(z)
         np.testing.assert_allclose(explorer.z, z, atol=1e-6)
-        assert_shows(explorer.image.value, vae2, z)
+        assert_shows(explorer, vae2, z)
 
 
 def test_vae_without_images_has_prior_ranges_and_no_map(vae2):
     explorer = widgets.LatentExplorer(vae2)
     assert [(s.min, s.max) for s in explorer.sliders] == [(-3.0, 3.0), (-3.0, 3.0)]
-    assert explorer.map_image is None
+    assert explorer.has_pad  # an empty plane to press on
     np.testing.assert_array_equal(explorer.z, [0.0, 0.0])
+    assert not widgets.LatentExplorer(vae2, max_sliders=1).has_pad
 
 
 def test_ranges_come_from_the_encodings(ae2, test_split):
@@ -124,7 +161,7 @@ def test_sliders_and_set_z_clamp(vae2):
     explorer.set_z([-7.0, 0.5])
     np.testing.assert_allclose(explorer.z, [-3.0, 0.5])
     assert [s.value for s in explorer.sliders] == [-3.0, 0.5]
-    assert_shows(explorer.image.value, vae2, [-3.0, 0.5])
+    assert_shows(explorer, vae2, [-3.0, 0.5])
 
 
 def test_set_z_errors(vae2):
@@ -144,7 +181,7 @@ def test_a_single_image_gives_usable_ranges(ae2, vae20, test_split):
     assert (explorer.ranges[:, 0] <= code - 1 + 1e-6).all() and (explorer.ranges[:, 0] > code - 1 - 0.02).all()
     assert (explorer.ranges[:, 1] >= code + 1 - 1e-6).all() and (explorer.ranges[:, 1] < code + 1 + 0.02).all()
     explorer.sliders[0].value = explorer.sliders[0].max
-    assert_shows(explorer.image.value, ae2, explorer.z)
+    assert_shows(explorer, ae2, explorer.z)
     assert len(widgets.LatentExplorer(vae20, images[:1]).sliders) == 6
 
 
@@ -152,7 +189,7 @@ def test_high_dimensional_model_gets_principal_direction_sliders(vae20, test_spl
     images, labels = test_split
     explorer = widgets.LatentExplorer(vae20, images, labels)
     assert [s.description for s in explorer.sliders] == [f"PC{k}" for k in range(1, 7)]
-    assert explorer.map_image is None and explorer.directions.shape == (6, 20)
+    assert explorer.has_pad and explorer.directions.shape == (6, 20)
     np.testing.assert_allclose(explorer.directions @ explorer.directions.T, np.eye(6), atol=1e-8)
     # PC1 is the direction of largest variance of the encodings.
     codes = np.asarray(vae20.encode(images)[0], np.float64)
@@ -163,7 +200,14 @@ def test_high_dimensional_model_gets_principal_direction_sliders(vae20, test_spl
     z0 = explorer.z
     explorer.sliders[0].value = explorer.sliders[0].value + 1.0
     np.testing.assert_allclose(explorer.z - z0, explorer.directions[0], atol=1e-5)
-    assert_shows(explorer.image.value, vae20, explorer.z)
+    assert_shows(explorer, vae20, explorer.z)
+    # The pad is the plane of PC1 and PC2: the encodings' projections, at the pictured pixels.
+    pad = explorer.spec["pad"]
+    sx, ox, sy, oy = pad["transform"]
+    x0, y0, x1, y1 = pad["box"]
+    (lo1, hi1), (lo2, hi2) = explorer.ranges[:2]
+    np.testing.assert_allclose([lo1 * sx + ox, hi1 * sx + ox], [x0, x1], atol=1.0)
+    np.testing.assert_allclose([hi2 * sy + oy, lo2 * sy + oy], [y0, y1], atol=1.0)
 
 
 def test_high_dimensional_without_images_uses_first_coordinates(vae20):
@@ -175,19 +219,17 @@ def test_high_dimensional_without_images_uses_first_coordinates(vae20):
 
 def test_prior_button_is_deterministic_and_changes_z(vae20):
     a, b = widgets.LatentExplorer(vae20, seed=3), widgets.LatentExplorer(vae20, seed=3)
-    before = a.image.value
-    a.sample_button.click()
-    b.sample_button.click()
-    assert a.sample_button.description == "Sample from the prior"
-    assert a.image.value != before
+    a.sample_prior()
+    b.sample_prior()
+    assert a.sample_label == "Sample from the prior" and a.spec["sample"]["seed"] == 3
     np.testing.assert_array_equal(a.z, b.z)
     # The first draw is N(0, I) from numpy's Generator with that seed (no coordinate needs clamping).
     draw = np.random.default_rng(3).standard_normal(20)
     assert np.abs(draw[:6]).max() < 3
     np.testing.assert_allclose(a.z, draw, atol=1e-6)
-    assert_shows(a.image.value, vae20, a.z)
+    assert_shows(a, vae20, a.z)
     first = a.z
-    a.sample_button.click()
+    a.sample_prior()
     assert not np.allclose(a.z, first)
     assert not np.allclose(widgets.LatentExplorer(vae20, seed=4).sample_prior(), first)
 
@@ -195,7 +237,7 @@ def test_prior_button_is_deterministic_and_changes_z(vae20):
 def test_autoencoder_samples_from_a_gaussian_fitted_to_its_encodings(ae20, test_split):
     images, labels = test_split
     explorer = widgets.LatentExplorer(ae20, images, labels, seed=0)
-    assert explorer.sample_button.description == "Sample from a Gaussian fit"
+    assert explorer.sample_label == "Sample from a Gaussian fit"
     draws = np.stack([explorer.sample_prior() for _ in range(400)])
     codes = np.asarray(ae20.encode(images))
     # Draws follow the encodings' mean and spread (the sliders clamp only the far tails).
@@ -210,8 +252,6 @@ def test_repr_is_stable_and_display_carries_a_static_fallback(vae2, test_split):
     bundle = explorer._repr_mimebundle_()
     assert bundle["text/plain"] == repr(explorer) + "\n" + widgets.TEXT_NOTE
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
-    import base64
-
     with Image.open(io.BytesIO(base64.b64decode(bundle["image/png"]))) as still:
         assert still.width > 300 and still.height > 200
     named = widgets.LatentExplorer(vae2, name="vae-2d")
@@ -240,7 +280,7 @@ def test_static_figures(vae2, vae20, test_split):
 @pytest.mark.parametrize(
     ("model", "kwargs", "error", "message"),
     [
-        ("a string", {}, TypeError, r"model must be a vae_tutorial Autoencoder or VAE .* got str"),
+        ("a string", {}, TypeError, r"model must be a vae_tutorial model .* got str"),
         (None, {"images": np.zeros((3, 28, 28), np.float32)}, TypeError, "got NoneType"),
         ("vae", {"images": np.zeros((3, 27, 28), np.float32)}, ValueError,
          r"images must have shape \[n, 28, 28\] or \[n, 784\], got \(3, 27, 28\)"),
@@ -296,27 +336,23 @@ def test_interpolation_endpoints_are_each_models_decodings(ae2, vae2, vae20, two
     start, end = two_and_nine
     named = {"autoencoder": ae2, "VAE": vae2, "VAE 20-D": vae20}
     walk = widgets.InterpolationExplorer(named, start, end)
-    assert list(walk.images) == list(named) and walk.slider.value == 0.0
+    assert walk.spec["names"] == list(named) and walk.slider.value == 0.0 and walk.t == 0.0
     assert (walk.slider.min, walk.slider.max) == (0.0, 1.0)
-    labels = [column.children[0].value for column in walk.children[1].children]
-    assert labels == ["input at t = 0", *named, "input at t = 1"]
     # The inputs themselves, drawn like the decodings (ink dark on white).
-    for widget, image in zip(walk.inputs, (start, end)):
-        np.testing.assert_array_equal(png_pixels(widget.value), np.round((1.0 - image) * 255.0))
-    codes = {}
-    for name, model in named.items():
-        out = model.encode(np.stack([start, end]))
-        codes[name] = np.asarray(out[0] if isinstance(out, tuple) else out)  # a VAE: the mean
-    for name, model in named.items():
-        assert_shows(walk.images[name].value, model, codes[name][0])
-    shown_at_0 = {name: image.value for name, image in walk.images.items()}
-    walk.slider.value = 1.0
-    for name, model in named.items():
-        assert walk.images[name].value != shown_at_0[name]
-        assert_shows(walk.images[name].value, model, codes[name][1])
+    for sent, image in zip(walk.spec["inputs"], (start, end)):
+        np.testing.assert_array_equal(np.frombuffer(sent, np.uint8), np.round((1.0 - image.reshape(-1)) * 255.0))
+    codes = {name: np.asarray(model.code(np.stack([start, end]))) for name, model in named.items()}
+    snapshots = dict(zip(named, walk._snapshots.values()))
+    for (name, model), (z0, z1) in zip(named.items(), walk.spec["endpoints"]):
+        np.testing.assert_allclose(z0, codes[name][0], atol=1e-6)
+        np.testing.assert_allclose(z1, codes[name][1], atol=1e-6)
+        assert_shows(walk, model, walk.z(name), snapshots[name])
     walk.slider.value = 0.25
     for name, model in named.items():
-        assert_shows(walk.images[name].value, model, 0.75 * codes[name][0] + 0.25 * codes[name][1])
+        np.testing.assert_allclose(walk.z(name), 0.75 * codes[name][0] + 0.25 * codes[name][1], atol=1e-6)
+        assert_shows(walk, model, walk.z(name), snapshots[name])
+    walk.set_state({"t": 1.0})  # as the browser sends it
+    np.testing.assert_allclose(walk.z("VAE"), codes["VAE"][1], atol=1e-6)
     walk.slider.value = 7.0  # clamped
     assert walk.slider.value == 1.0
 
@@ -340,7 +376,7 @@ def test_interpolation_accepts_flat_images_and_has_a_stable_repr(vae2, two_and_n
     [
         ("vae", (28, 28), TypeError, r"named_models must be a dict \{name: model\}, got VAE"),
         ({}, (28, 28), ValueError, "named_models must hold at least one model, got an empty dict"),
-        ({"x": "no"}, (28, 28), TypeError, r"named_models\['x'\] must be a vae_tutorial Autoencoder or VAE"),
+        ({"x": "no"}, (28, 28), TypeError, r"named_models\['x'\] must be a vae_tutorial model"),
         ({1: "vae"}, (28, 28), TypeError, "model names must be strings, got 1"),
         ({"v": "vae"}, (2, 28, 28), ValueError,
          r"start_image must be one image of shape \[28, 28\] or \[784\], got shape \(2, 28, 28\)"),
@@ -371,25 +407,6 @@ def test_interpolation_scale_is_checked(vae2, two_and_nine):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_slider_ranges_are_widened_percentiles():
-    codes = np.stack([np.linspace(0.0, 10.0, 1001), np.full(1001, 2.0)], axis=1)
-    ranges = widgets.slider_ranges(codes)
-    # Column 1: percentiles 0.05 and 9.95, widened by a tenth of 9.9; column 2: no spread, +-1.
-    np.testing.assert_allclose(ranges, [[0.05 - 0.99, 9.95 + 0.99], [1.0, 3.0]])
-    np.testing.assert_allclose(widgets.slider_ranges([[1.0, 2.0]]), [[0.0, 2.0], [1.0, 3.0]])
-
-
-@pytest.mark.parametrize(
-    ("codes", "message"),
-    [(np.zeros(3), r"codes must have shape \[n, d\] with n, d >= 1, got shape \(3,\)"),
-     (np.zeros((0, 2)), r"got shape \(0, 2\)"),
-     (np.array([[0.0, np.nan]]), "codes must be finite")],
-)
-def test_slider_ranges_errors(codes, message):
-    with pytest.raises(ValueError, match=message):
-        widgets.slider_ranges(codes)
-
-
 def test_one_step_per_explorer_and_ranges_on_its_multiples(vae2, ae20, test_split):
     for explorer in (widgets.LatentExplorer(vae2, *test_split), widgets.LatentExplorer(ae20, *test_split)):
         step = explorer.step
@@ -408,7 +425,7 @@ def test_one_step_per_explorer_and_ranges_on_its_multiples(vae2, ae20, test_spli
     images, _ = test_split
     explorer = widgets.LatentExplorer(ae20, images)
     proj = (explorer.encodings - explorer.origin) @ explorer.directions.T
-    raw = widgets.slider_ranges(proj)
+    raw = geometry.slider_ranges(proj)
     low, high = explorer.ranges.T
     assert (low <= raw[:, 0] + 1e-9).all() and (low > raw[:, 0] - explorer.step).all()
     assert (high >= raw[:, 1] - 1e-9).all() and (high < raw[:, 1] + explorer.step).all()
@@ -446,10 +463,7 @@ def test_principal_directions_sign_convention_and_variance_share(vae20, vae2, te
 
 
 def test_vae_maps_draw_the_prior_circle_digit_labels_and_equal_aspect(vae2, ae2, test_split):
-    r = widgets.PRIOR_95_RADIUS
-    assert np.isclose(1.0 - np.exp(-r**2 / 2), 0.95)
-    draws = np.random.default_rng(0).standard_normal((200_000, 2))
-    assert abs(np.mean(np.linalg.norm(draws, axis=1) <= r) - 0.95) < 0.003  # Monte Carlo check
+    r = latent.prior_radius(0.95)
     images, labels = test_split
     vae_map = widgets.LatentExplorer(vae2, images, labels).static_figure().axes[1]
     circle = [line for line in vae_map.lines if line.get_label() == "95% of the prior N(0, I)"]
@@ -463,19 +477,28 @@ def test_vae_maps_draw_the_prior_circle_digit_labels_and_equal_aspect(vae2, ae2,
     np.testing.assert_allclose(written["4"], np.median(codes[labels == 4], axis=0), atol=1e-6)
     ae_map = widgets.LatentExplorer(ae2, images, labels).static_figure().axes[1]
     assert not [line for line in ae_map.lines if "prior" in line.get_label()]
-    # The live map: larger than before, with the marker pasted at the current code.
-    explorer = widgets.LatentExplorer(vae2, images, labels)
-    assert int(explorer.map_image.width) >= 320 and int(explorer.map_image.height) >= 300
+    # The pad's picture: large enough to aim at, the axes box inside it.
+    pad = widgets.LatentExplorer(vae2, images, labels).spec["pad"]
+    assert pad["width"] >= 320 and pad["height"] >= 300
+    x0, y0, x1, y1 = pad["box"]
+    assert 0 <= x0 < x1 <= pad["width"] and 0 <= y0 < y1 <= pad["height"]
+    with Image.open(io.BytesIO(pad["png"])) as picture:
+        assert picture.size == (pad["width"], pad["height"])
 
 
 def test_sample_prior_clamps_to_the_slider_ranges_and_says_so(vae2, ae20, test_split):
     explorer = widgets.LatentExplorer(vae2, ranges=(-0.5, 0.5), seed=7)
     draw = np.random.default_rng(7).standard_normal(2)
     np.testing.assert_allclose(explorer.sample_prior(), np.clip(draw, -0.5, 0.5), atol=1e-6)
-    assert explorer.sample_button.tooltip == "z ~ N(0, I), clamped to the slider ranges"
+    assert explorer.sample_tooltip == explorer.spec["sample"]["tooltip"] == "z ~ N(0, I), clamped to the slider ranges"
     assert "clamps it to the slider ranges" in " ".join(widgets.LatentExplorer.sample_prior.__doc__.split())
     ae = widgets.LatentExplorer(ae20, *test_split)
-    assert ae.sample_button.tooltip == "z ~ N(mean, covariance) of the encodings, clamped to the slider ranges"
+    assert ae.sample_tooltip == "z ~ N(mean, covariance) of the encodings, clamped to the slider ranges"
+    # The browser's button draws from the same Gaussian (latent.fit_gaussian of the encodings).
+    fit = latent.fit_gaussian(ae.encodings)
+    np.testing.assert_allclose(ae.spec["sample"]["mean"], fit.mean)
+    np.testing.assert_allclose(ae.spec["sample"]["cholesky"], fit.cholesky)
+    np.testing.assert_array_equal(explorer.spec["sample"]["cholesky"], np.eye(2))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,27 +515,32 @@ def beta_like(vae2, ae2, test_split):
 
 def test_explorer_switch_shows_one_explorer_and_keeps_z(beta_like, vae2):
     switch = widgets.ExplorerSwitch(beta_like, description="beta", value=1.0)
-    assert isinstance(switch.slider, ipywidgets.SelectionSlider) and switch.slider.description == "beta"
-    assert switch.slider.label == "1.0" and switch.slider.value == 1.0
-    assert [label for label, _ in switch.slider.options] == ["0.3", "1.0"]
-    assert switch.stack.selected_index == 1 and switch.current is beta_like[1.0]
+    assert switch.description == "beta" and switch.spec["labels"] == ["0.3", "1.0"]
+    assert switch.value == 1.0 and switch.index == 1 and switch.current is beta_like[1.0]
+    assert [e["decoder"]["layers"][0]["n_in"] for e in switch.spec["explorers"]] == [2, 2]
     beta_like[1.0].set_z([1.5, -2.0])
-    switch.slider.value = 0.3
-    assert switch.stack.selected_index == 0 and switch.current is beta_like[0.3]
+    np.testing.assert_allclose(switch.values, [1.5, -2.0])  # the shown explorer's state is the switch's
+    switch.value = 0.3
+    assert switch.index == 0 and switch.current is beta_like[0.3]
     np.testing.assert_allclose(beta_like[0.3].z, [1.5, -2.0], atol=1e-6)
-    assert_shows(beta_like[0.3].image.value, beta_like[0.3].model, [1.5, -2.0])
+    assert_shows(beta_like[0.3], beta_like[0.3].model, [1.5, -2.0])
     beta_like[0.3].sliders[0].value = -3.0
-    switch.slider.value = 1.0
+    switch.value = 1.0
     np.testing.assert_allclose(beta_like[1.0].z, [-3.0, -2.0], atol=1e-6)
-    assert_shows(beta_like[1.0].image.value, vae2, [-3.0, -2.0])
-    assert widgets.ExplorerSwitch(beta_like).slider.value == 0.3  # default: the first label
+    # A switch in the browser sends index, values and rest together; the explorer shown follows.
+    switch.set_state({"index": 0, "values": [0.5, 0.25], "rest": [0.0, 0.0]})
+    assert switch.current is beta_like[0.3]
+    np.testing.assert_allclose(beta_like[0.3].z, [0.5, 0.25])
+    assert widgets.ExplorerSwitch(beta_like).value == 0.3  # default: the first label
+    with pytest.raises(ValueError, match="value must be one of the labels"):
+        switch.value = 2.0
 
 
 def test_explorer_switch_clamps_to_narrower_ranges(vae2):
     wide, narrow = widgets.LatentExplorer(vae2, ranges=(-3.0, 3.0)), widgets.LatentExplorer(vae2, ranges=(-1.0, 1.0))
     switch = widgets.ExplorerSwitch({"wide": wide, "narrow": narrow})
     wide.set_z([2.5, -0.5])
-    switch.slider.value = "narrow"
+    switch.value = "narrow"
     np.testing.assert_allclose(narrow.z, [1.0, -0.5])
 
 
@@ -549,3 +577,81 @@ def test_explorer_switch_errors(vae2, vae20, explorers, kwargs, error, message):
         explorers = {k: made.get(v, v) if isinstance(v, str) else v for k, v in explorers.items()}
     with pytest.raises(error, match=message):
         widgets.ExplorerSwitch(explorers, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# ReparameterizationExplorer
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reparameterization_draws_move_with_mu_and_sigma_and_keep_their_eps(vae2, test_split):
+    image = test_split[0][7]
+    trick = widgets.ReparameterizationExplorer(vae2, image, count=9, seed=2)
+    mean, log_var = vae2.encode(image[None])
+    np.testing.assert_allclose(trick.mu, np.asarray(mean)[0], atol=1e-6)
+    np.testing.assert_allclose(trick.sigma, np.exp(0.5 * np.asarray(log_var)[0]), rtol=1e-5)
+    eps = np.random.default_rng(2).standard_normal((9, 2))
+    np.testing.assert_allclose(trick.eps, eps)
+    assert trick.z.shape == (9, 2) and trick.z.dtype == np.float32
+    np.testing.assert_allclose(trick.z, np.asarray(trick.mu) + np.asarray(trick.sigma) * eps, atol=1e-6)
+    # The trick: the same eps, mu and sigma moved; each draw moves along its own eps.
+    trick.mu, trick.sigma, trick.sigma_scale = [0.5, -0.5], [0.2, 0.4], 2.0
+    np.testing.assert_allclose(trick.z, [0.5, -0.5] + 2.0 * np.array([0.2, 0.4]) * eps, atol=1e-6)
+    trick.sigma_scale = 0.0
+    np.testing.assert_allclose(trick.z, np.tile([0.5, -0.5], (9, 1)), atol=1e-7)
+    assert_shows(trick, vae2, trick.z)
+    # New eps: the next draws of the same generator; the browser's button sends its own.
+    np.testing.assert_allclose(trick.new_eps(), np.random.default_rng(2).standard_normal((18, 2))[9:])
+    trick.set_state({"eps": [[1.0, 0.0]] * 9, "sigma_scale": 1.0})
+    np.testing.assert_allclose(trick.z[0], [0.7, -0.5], atol=1e-6)
+    # 2-D: a slider per mu and sigma coordinate, mu's range around the encoded mean.
+    spec = trick.spec
+    assert [s["index"] for s in spec["mu_sliders"]] == [0, 1] and len(spec["sigma_sliders"]) == 2
+    lo, hi = spec["mu_sliders"][0]["range"]
+    assert lo < float(mean[0, 0]) < hi and spec["input"] is not None
+    assert repr(trick) == "ReparameterizationExplorer(VAE, latent_dim=2, draws=9)"
+    bundle = trick._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(trick) + "\n" + widgets.TEXT_NOTE and "image/png" in bundle
+
+
+def test_reparameterization_without_an_image_starts_at_the_prior(vae20):
+    trick = widgets.ReparameterizationExplorer(vae20, name="vae-20d")
+    assert trick.mu == [0.0] * 20 and trick.sigma == [1.0] * 20 and np.shape(trick.eps) == (1, 20)
+    assert trick.spec["mu_sliders"] == [] and trick.spec["sigma_sliders"] == []  # 20-D: the sigma scale only
+    assert trick.spec["input"] is None
+    assert repr(trick) == "ReparameterizationExplorer('vae-20d', VAE, latent_dim=20, draws=1)"
+    fig = trick.static_figure()
+    assert fig.axes[0].images[0].get_array().shape == (4 * 28, 28)  # four sigma scales, one draw
+    assert widgets.NO_FRONTEND_NOTE in [t.get_text() for t in fig.texts]
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "error", "message"),
+    [
+        ("ae", {"image": "digit"}, ValueError, "an autoencoder encodes an image to one point, with no sigma"),
+        ("vae", {"image": np.zeros((2, 28, 28), np.float32)}, ValueError, r"image must be one image"),
+        ("vae", {"image": [0.0]}, TypeError, "image must be one image, an array"),
+        ("vae", {"count": 0}, ValueError, "count must be >= 1, got 0"),
+        ("vae", {"count": 26}, ValueError, "count must be at most 25, got 26"),
+        ("vae", {"count": 2.0}, TypeError, "count must be an integer >= 1"),
+        ("vae", {"sigma_scale": 3.5}, ValueError, r"sigma_scale must lie in \[0, 3\], got 3.5"),
+        ("vae", {"sigma_scale": "big"}, TypeError, "sigma_scale must be a number"),
+        ("vae", {"seed": -2}, ValueError, "seed must be >= 0"),
+        ("vae", {"scale": 17}, ValueError, "scale must be at most 16"),
+        ("no model", {}, TypeError, "model must be a vae_tutorial model"),
+    ],
+)
+def test_reparameterization_errors(vae2, ae2, test_split, model, kwargs, error, message):
+    model = {"vae": vae2, "ae": ae2}.get(model, model)
+    if isinstance(kwargs.get("image"), str):
+        kwargs = {"image": test_split[0][0]}
+    with pytest.raises(error, match=message):
+        widgets.ReparameterizationExplorer(model, **kwargs)
+
+
+def test_every_explorer_ships_the_same_front_end_module():
+    source = (widgets._ESM).read_text()
+    assert "export default { render }" in source
+    for kind in ("latent", "interpolation", "reparameterization", "switch"):
+        assert f"{kind}:" in source
+    assert "import " not in source  # one self-contained module: the static pages inline it

@@ -1,119 +1,130 @@
-"""Interactive widgets that decode latent codes live: explore a latent space, walk between two digits.
+"""Explorers that decode latent codes in the browser: sliders, a pad to drag on, the reparameterization trick.
 
-Both widgets are ``ipywidgets`` boxes. Every slider change decodes one code with a jitted
-decoder and sends the result as PNG bytes (Pillow) to an ``ipywidgets.Image``, which takes
-about a millisecond or two in the kernel, instead of redrawing a matplotlib figure (tens of
-milliseconds, and the output flickers).
+Every explorer is an `anywidget <https://anywidget.dev>`_ widget. The decoder's weights go to
+the browser once, as binary buffers; every slider move, click or drag decodes in JavaScript
+(``vae_tutorial/explorer.js``) and paints a canvas, so nothing waits for the kernel: the
+explorers keep working while a cell trains, and on the course's static pages (``make site``)
+with no kernel at all. The state (slider values, the code, mu, sigma, eps) lives in synced
+traits, so a notebook can read it and set it; the browser tells the kernel once a control rests.
 
-* :class:`LatentExplorer`: one slider per latent direction, the decoded image, and for a 2-D
-  model a map of the encodings with the current point marked.
+* :class:`LatentExplorer`: one slider per latent direction, the decoded image, and a pad (the
+  map of the encodings, or for a larger model their plane of the two leading principal
+  directions): click or drag on it to decode the point under the pointer.
 * :class:`InterpolationExplorer`: one slider ``t`` moves along the straight latent path between
   the encodings of two images in several models at once, next to the two input images.
-* :class:`ExplorerSwitch`: a selection slider that switches between several explorers (e.g. VAEs
-  trained with different beta), carrying the current code over to the newly shown one.
-* :func:`slider_ranges`: the slider ranges the explorers derive from a set of codes, so several
-  explorers can be given one shared set (``LatentExplorer(..., ranges=...)``).
+* :class:`ReparameterizationExplorer`: z = mu + sigma * eps with the noise eps held fixed: move
+  mu and sigma (or scale sigma) and watch one or several draws move and decode.
+* :class:`ExplorerSwitch`: a slider that switches between several explorers (e.g. VAEs trained
+  with different beta), carrying the current code over to the newly shown one.
 
+The slider geometry (ranges, steps, principal directions) is :mod:`vae_tutorial.geometry`.
 The widgets decode with the weights a model has when the widget is made (a snapshot): make a
-new widget after training further.
+new widget after training further. The weights travel as float32; with the environment
+variable ``VAE_TUTORIAL_WIDGET_WEIGHTS=float16`` (set by ``make site`` to keep pages small) the
+largest matrix travels as float16, whose decodings stay within one grey level here
+(``tests/test_widgets.py`` checks the shipped models).
 
-Where no widget front end exists, the widgets fall back to a still picture: their display data
-carries, next to the widget view, a PNG drawn by ``static_figure()`` with a footer saying why
-(shown by front ends that cannot render widgets, such as JupyterLab for an untrusted notebook),
-and a text form that says what the widget needs (shown in a terminal, which asks for text only,
-so no figure is drawn there). ``nbconvert --to html`` picks the widget view first and shows
-nothing for it unless the notebook saved its widget state.
+Where no widget front end exists, the explorers fall back to a still picture: their display
+data carries, next to the widget view, a PNG drawn by ``static_figure()`` with a footer saying
+why (shown by front ends that cannot run custom widgets, such as GitHub), and a text form
+(shown in a terminal, which asks for text only, so no figure is drawn there).
 
-Introduced in 06-latent-playground.
+Introduced in 09-latent-playground (notebooks 02, 03 and 04 use them too).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import io
+import os
+import pathlib
 
-import ipywidgets
-import jax
-import jax.numpy as jnp
+import anywidget
 import numpy as np
-from flax import nnx
+import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
-from PIL import ImageDraw
 
-from vae_tutorial import models, plots
+from vae_tutorial import geometry, latent, plots
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
 
-__all__ = ["LatentExplorer", "InterpolationExplorer", "ExplorerSwitch", "slider_ranges"]
+__all__ = ["LatentExplorer", "InterpolationExplorer", "ReparameterizationExplorer", "ExplorerSwitch",
+           "NO_FRONTEND_NOTE", "TEXT_NOTE", "WEIGHTS_ENV"]
 
 #: Footer of the still picture shown where the interactive widget cannot be drawn.
 NO_FRONTEND_NOTE = (
-    "Static picture: the sliders need a running Jupyter kernel and a front end with ipywidgets "
-    "(JupyterLab, Notebook 7, VS Code, Colab)."
+    "Still picture: this page cannot run the interactive explorer, which needs a front end with Jupyter "
+    "widgets (JupyterLab 4, Notebook 7, VS Code, Colab) or the course's static pages (make site)."
 )
 #: Second line of the widgets' text form (what a terminal shows).
 TEXT_NOTE = (
-    "(An interactive widget: it needs a running Jupyter kernel and a front end with ipywidgets; "
-    "static_figure() draws a still picture.)"
+    "(An interactive widget that decodes in the browser: it needs a front end with Jupyter widgets "
+    "or the course's static pages; static_figure() draws a still picture.)"
 )
+#: Environment variable that sets how the largest weight matrix travels: "float32" (default) or "float16".
+WEIGHTS_ENV = "VAE_TUTORIAL_WIDGET_WEIGHTS"
 MAX_SLIDERS = 6
 MAX_SCALE = 16  # largest upscaling of the 28x28 image (448 x 448 pixels)
-PRIOR_RANGE = 3.0  # slider range [-3, 3] of a VAE shown without images: +-3 prior standard deviations
-#: Radius of the circle that holds 95% of the 2-D prior N(0, I): P(|z| <= r) = 1 - exp(-r^2 / 2) = 0.95.
-PRIOR_95_RADIUS = float(np.sqrt(-2.0 * np.log(0.05)))
-_PNG_LEVEL = 1  # zlib level: fast to encode, the images are tiny anyway
+MAX_DRAWS = 25
+_HALF_ABOVE = 65_536  # matrices with more entries travel as float16 when WEIGHTS_ENV says so
 _MAP_DPI = 80
 _MAP_SIZE = (4.6, 4.2)  # inches at _MAP_DPI: a 368 x 336 pixel map next to the 168-pixel digit
+_ESM = pathlib.Path(__file__).with_name("explorer.js")
+_NUMPY_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh,
+                      "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))}
 
 
 # ------------------------------------------------------------------------------------------
-# Fast decoding to PNG bytes
+# The decoder as the browser gets it
 # ------------------------------------------------------------------------------------------
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "scale"))
-def _decode_pixels(graphdef, state, z, *, scale):
-    """Codes ``[n, latent]`` to grey levels ``uint8 [n, 28 * scale, 28 * scale]`` (ink dark, nearest-neighbour upscaled).
+class _Snapshot:
+    """A model's decoder weights as sent to the browser, and a NumPy decoder that uses exactly those."""
 
-    ``graphdef`` is static, so one compiled program serves every model of the same architecture.
-    """
-    images = nnx.merge(graphdef, state).decode(z)
-    pixels = jnp.round((1.0 - images) * 255.0).astype(jnp.uint8)  # dark ink on white, like every figure
-    return jnp.repeat(jnp.repeat(pixels, scale, axis=1), scale, axis=2)
+    def __init__(self, model):
+        dtype = os.environ.get(WEIGHTS_ENV, "float32")
+        if dtype not in ("float32", "float16"):
+            raise ValueError(f"{WEIGHTS_ENV} must be float32 or float16, got {dtype!r}")
+        self.latent_dim, self.activation = model.latent_dim, model.decoder.activation
+        self.layers = []  # (kernel [n_in, n_out], bias [n_out], dtype sent)
+        for layer in model.decoder.layers:
+            kernel = np.asarray(layer.kernel[...], np.float32)
+            sent = "float16" if dtype == "float16" and kernel.size > _HALF_ABOVE else "float32"
+            kernel = kernel.astype(sent).astype(np.float32)
+            self.layers.append((kernel, np.asarray(layer.bias[...], np.float32), sent))
+
+    def spec(self) -> dict:
+        layers = [{"n_in": int(w.shape[0]), "n_out": int(w.shape[1]), "dtype": sent,
+                   "w": w.astype(sent).astype(f"<{'f2' if sent == 'float16' else 'f4'}").tobytes(),
+                   "b": b.astype("<f4").tobytes()} for w, b, sent in self.layers]
+        return {"latent_dim": self.latent_dim, "activation": self.activation, "layers": layers}
+
+    def decode(self, z) -> np.ndarray:
+        """Codes ``[n, latent]`` to intensities ``float64 [n, 784]``, computed like the browser does."""
+        x = np.asarray(z, np.float64).reshape(-1, self.latent_dim)
+        for k, (w, b, _) in enumerate(self.layers):
+            x = x @ w.astype(np.float64) + b
+            if k < len(self.layers) - 1:
+                x = _NUMPY_ACTIVATIONS[self.activation](x)
+        return 1.0 / (1.0 + np.exp(-x))
+
+    def pixels(self, z) -> np.ndarray:
+        """Codes ``[n, latent]`` to grey levels ``uint8 [n, 28, 28]`` (dark ink on white)."""
+        return _grey(self.decode(z))
 
 
-class _Decoder:
-    """A model's decoder as a jitted function of codes, on a snapshot of its weights."""
-
-    def __init__(self, model, scale: int):
-        self.graphdef, self.state = nnx.split(model)
-        self.latent_dim, self.scale = model.latent_dim, scale
-
-    def pixels(self, z: np.ndarray, *, scale: int | None = None) -> np.ndarray:
-        """Codes ``[n, latent]`` to ``uint8 [n, 28 * scale, 28 * scale]`` (default: the widget's scale)."""
-        z = jnp.asarray(np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim))
-        scale = self.scale if scale is None else scale
-        return np.asarray(_decode_pixels(self.graphdef, self.state, z, scale=scale))
-
-    def png(self, z: np.ndarray) -> bytes:
-        """One code ``[latent]`` to the PNG bytes of its decoded image."""
-        return _png(self.pixels(z)[0])
+def _grey(intensities) -> np.ndarray:
+    return np.round((1.0 - np.asarray(intensities)) * 255.0).astype(np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
 
-def _image_widget(width: int, height: int | None = None) -> ipywidgets.Image:
-    """An empty PNG ``ipywidgets.Image`` shown at exactly ``width`` x ``height`` pixels (never stretched)."""
-    height = width if height is None else height
-    layout = ipywidgets.Layout(width=f"{width}px", height=f"{height}px", flex="none", margin="0 6px")
-    return ipywidgets.Image(format="png", width=width, height=height, layout=layout)
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    """``uint8 [h, w]`` (grey) or ``[h, w, 3]`` (RGB) to PNG bytes."""
+def _png(pixels: np.ndarray, *, colors: int | None = None) -> bytes:
+    image = PILImage.fromarray(pixels)
+    if colors:
+        image = image.convert("RGB").quantize(colors=colors, dither=PILImage.Dither.NONE)
     buffer = io.BytesIO()
-    PILImage.fromarray(pixels).save(buffer, format="PNG", compress_level=_PNG_LEVEL)
+    image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
@@ -124,10 +135,7 @@ def _figure_png(fig: Figure) -> bytes:
     fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
     buffer.seek(0)
     with PILImage.open(buffer) as image:
-        small = image.convert("RGB").quantize(colors=256, dither=PILImage.Dither.NONE)
-    out = io.BytesIO()
-    small.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+        return _png(np.asarray(image.convert("RGB")), colors=256)
 
 
 # ------------------------------------------------------------------------------------------
@@ -136,11 +144,14 @@ def _figure_png(fig: Figure) -> bytes:
 
 
 def _check_model(model, name: str = "model"):
-    if not isinstance(model, (models.Autoencoder, models.VAE)):
+    """Any model with the course's interface (``code``, ``decode``, ``latent_dim``, an MLP ``decoder``)."""
+    decoder = getattr(model, "decoder", None)
+    if not (callable(getattr(model, "code", None)) and callable(getattr(model, "decode", None))
+            and isinstance(getattr(model, "latent_dim", None), int) and hasattr(model, "is_variational")
+            and hasattr(decoder, "layers") and getattr(decoder, "activation", None) in _NUMPY_ACTIVATIONS):
         raise TypeError(
-            f"{name} must be a vae_tutorial Autoencoder or VAE (e.g. pretrained.load('vae-2d')), "
-            f"got {type(model).__name__}"
-        )
+            f"{name} must be a vae_tutorial model (an Autoencoder, a VAE or another models.LatentModel, "
+            f"e.g. pretrained.load('vae-2d')), got {type(model).__name__}")
     return model
 
 
@@ -179,86 +190,27 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def _check_ranges(ranges, names: list[str]) -> np.ndarray:
-    """``ranges`` as given to :class:`LatentExplorer` (``[2]`` or ``[num_sliders, 2]``) to ``float64 [num_sliders, 2]``."""
-    try:
-        array = np.asarray(ranges, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"ranges must be numbers (min, max), got {type(ranges).__name__}") from None
-    num = len(names)
-    if array.shape == (2,):
-        array = np.tile(array, (num, 1))
-    if array.shape != (num, 2):
-        raise ValueError(
-            f"ranges must have shape [2] (one (min, max) for every slider) or [num_sliders, 2] = [{num}, 2], "
-            f"got shape {np.shape(ranges)}")
-    if not np.isfinite(array).all():
-        raise ValueError("ranges must be finite")
-    for name, (lo, hi) in zip(names, array):
-        if not lo < hi:
-            raise ValueError(f"ranges must have min < max for every slider, got ({lo:g}, {hi:g}) for {name}")
-    return array
+def _check_name(name):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    return name
 
 
-def _encode(model, images: np.ndarray) -> np.ndarray:
-    """Codes ``float64 [n, latent]``; a VAE's code is the mean of q(z|x)."""
-    codes = model.encode(jnp.asarray(images))
-    if isinstance(model, models.VAE):
-        codes = codes[0]
-    return np.asarray(codes, dtype=np.float64)
+def _input_pixels(image: np.ndarray) -> np.ndarray:
+    """An input image ``[784]`` in [0, 1] to grey levels ``uint8 [28, 28]``, ink dark like the decodings."""
+    return _grey(image)[0]
 
 
-def slider_ranges(codes) -> np.ndarray:
-    """The slider ranges :class:`LatentExplorer` derives from codes: ``[n, d]`` to ``[d, 2]`` (min, max).
-
-    Each range runs from the 0.5th to the 99.5th percentile of its column, widened by a tenth of
-    that span on each side (a column with no spread: +-1 around its value). Pass the result, for
-    example of the codes of several models stacked together, as ``ranges=`` to give several
-    explorers the same sliders and map limits. The explorer then widens each range to multiples
-    of its slider step.
-
-    Args:
-        codes: ``[n, d]`` finite codes (or slider coordinates), ``n >= 1``.
-
-    Returns:
-        ``float64 [d, 2]``.
-
-    Raises:
-        ValueError: ``codes`` is not a non-empty ``[n, d]`` array of finite numbers.
-
-    Introduced in 06-latent-playground.
-    """
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim != 2 or codes.shape[0] == 0 or codes.shape[1] == 0:
-        raise ValueError(f"codes must have shape [n, d] with n, d >= 1, got shape {codes.shape}")
-    if not np.isfinite(codes).all():
-        raise ValueError("codes must be finite")
-    lo, hi = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
-    margin = np.where(hi - lo > 1e-6, 0.1 * (hi - lo), 1.0)  # one image: +-1 around its code
-    return np.stack([lo - margin, hi + margin], axis=1)
+# ------------------------------------------------------------------------------------------
+# Shared plumbing: the widget class, the still picture, slider handles
+# ------------------------------------------------------------------------------------------
 
 
-def _nice_step(span: float) -> float:
-    """About a hundredth of ``span``, rounded to 1, 2 or 5 times a power of ten."""
-    raw = span / 100.0
-    power = 10.0 ** np.floor(np.log10(raw))
-    return float(min((m * power for m in (1.0, 2.0, 5.0, 10.0)), key=lambda s: abs(s - raw)))
+class _Explorer(anywidget.AnyWidget):
+    """An explorer: ``spec`` holds what never changes (weights, ranges, pictures); other traits the state."""
 
-
-def _snap(ranges: np.ndarray) -> tuple[np.ndarray, float]:
-    """One step for all sliders (about a hundredth of the widest range) and the ranges widened to its multiples.
-
-    Every slider position is then a multiple of the step, so 0 is reachable whenever it lies in a range.
-    """
-    step = _nice_step(float((ranges[:, 1] - ranges[:, 0]).max()))
-    decimals = max(0, int(-np.floor(np.log10(step)))) + 1
-    lo = np.round(np.floor(ranges[:, 0] / step + 1e-9) * step, decimals)
-    hi = np.round(np.ceil(ranges[:, 1] / step - 1e-9) * step, decimals)
-    return np.stack([lo, hi], axis=1), step
-
-
-class _StaticFallback:
-    """Display data: widget view, a still PNG from ``static_figure()`` and a text line saying why."""
+    _esm = _ESM
+    spec = traitlets.Dict().tag(sync=True)
 
     def static_figure(self) -> Figure:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -267,11 +219,107 @@ class _StaticFallback:
         def wanted(mime: str) -> bool:
             return (include is None or mime in include) and not (exclude and mime in exclude)
 
-        data = super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs) or {}
-        data["text/plain"] = f"{self!r}\n{TEXT_NOTE}"
+        bundle = super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
+        data = dict(data, **{"text/plain": f"{self!r}\n{TEXT_NOTE}"})
         if wanted("image/png"):  # drawn only when asked for: a terminal asks for text only
             data["image/png"] = base64.b64encode(_figure_png(self.static_figure())).decode("ascii")
-        return {mime: value for mime, value in data.items() if wanted(mime)}
+        data = {mime: value for mime, value in data.items() if wanted(mime)}
+        return (data, metadata) if metadata else data
+
+
+class _Slider:
+    """A handle on one slider of an explorer: ``description``, ``min``, ``max``, ``step``, and ``value`` to read or set."""
+
+    def __init__(self, description: str, lo: float, hi: float, step: float, get, put):
+        self.description, self.min, self.max, self.step = description, float(lo), float(hi), float(step)
+        self._get, self._put = get, put
+
+    @property
+    def value(self) -> float:
+        return float(self._get())
+
+    @value.setter
+    def value(self, v) -> None:
+        self._put(float(np.clip(float(v), self.min, self.max)))
+
+    def __repr__(self) -> str:
+        return f"Slider({self.description}={self.value:.2f}, min={self.min:g}, max={self.max:g})"
+
+
+def _draw_decoded_rows(ax, rows: np.ndarray, *, row_labels, col_labels, xlabel: str) -> None:
+    """``uint8 [rows, cols, 28, 28]`` as one image with labelled rows and columns."""
+    r, c = rows.shape[:2]
+    side = IMAGE_SIDE
+    ax.imshow(rows.transpose(0, 2, 1, 3).reshape(r * side, c * side), cmap="gray", vmin=0, vmax=255)
+    ax.set_yticks((np.arange(r) + 0.5) * side, row_labels)
+    ax.set_xticks((np.arange(c) + 0.5) * side, col_labels, fontsize=7)
+    ax.set_xlabel(xlabel)
+
+
+# ------------------------------------------------------------------------------------------
+# The map of the encodings (the pad's picture)
+# ------------------------------------------------------------------------------------------
+
+
+class _EmbeddingMap:
+    """A scatter of 2-D points (encodings in slider coordinates), drawn once; the browser marks the current point.
+
+    ``transform`` maps a point to pixels (``px = x * sx + ox``, ``py = y * sy + oy``, y down) and
+    ``box`` is the axes' rectangle in pixels, the part of the picture that is the plane.
+    """
+
+    def __init__(self, points, labels, ranges: np.ndarray, *, title: str, axis_names, prior_circle: bool):
+        self.points, self.labels, self.ranges, self.title = points, labels, ranges, title
+        self.axis_names, self.prior_circle = axis_names, prior_circle
+        fig = Figure(figsize=_MAP_SIZE, dpi=_MAP_DPI, layout="constrained")
+        ax = fig.add_subplot()
+        self.draw(ax, marker=None)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        self.height, self.width = rgb.shape[:2]
+        (x0, y0), (x1, y1) = ax.transData.transform([[0.0, 0.0], [1.0, 1.0]])
+        self.transform = [float(x1 - x0), float(x0), float(-(y1 - y0)), float(self.height - y0)]
+        box = ax.get_window_extent()
+        self.box = [float(box.x0), float(self.height - box.y1), float(box.x1), float(self.height - box.y0)]
+        self.png = _png(rgb, colors=256)
+
+    def spec(self) -> dict:
+        return {"png": self.png, "width": self.width, "height": self.height, "transform": self.transform,
+                "box": self.box}
+
+    def draw(self, ax, *, marker) -> None:
+        """Draw the points (classes written at their centres), the prior's circle and a marker at ``marker``."""
+        xlabel, ylabel = (f"${n[0]}_{n[1:]}$" if n.startswith("z") else n for n in self.axis_names)
+        if self.points is None:
+            ax.set(title=self.title, xlabel=xlabel, ylabel=ylabel)
+            ax.grid(alpha=0.3)
+        elif self.labels is None:
+            ax.scatter(*self.points.T, s=10, color="tab:blue", alpha=0.6, linewidths=0)
+            ax.set(title=self.title, xlabel=xlabel, ylabel=ylabel)
+        else:
+            plots.embedding(self.points, self.labels, title=self.title, ax=ax, legend=False)
+            ax.set(xlabel=xlabel, ylabel=ylabel)
+            (x0, x1), (y0, y1) = self.ranges
+            for text in list(ax.texts):  # a class centre outside the map would be drawn outside the axes
+                x, y = text.get_position()
+                if not (x0 <= x <= x1 and y0 <= y <= y1):
+                    text.remove()
+            bar = ax.figure.colorbar(ax.collections[0], ax=ax, ticks=range(10), fraction=0.05, pad=0.02)
+            bar.set_label("digit")
+        if self.prior_circle:
+            angle = np.linspace(0.0, 2.0 * np.pi, 200)
+            radius = latent.prior_radius(0.95)
+            ax.plot(radius * np.cos(angle), radius * np.sin(angle), color="black", linestyle="--", linewidth=1.2,
+                    label="95% of the prior N(0, I)")
+            ax.legend(loc="best", fontsize=8, framealpha=0.8)
+        if marker is not None:
+            ax.plot(*np.asarray(marker)[:2], marker="o", markersize=9, markerfacecolor="white",
+                    markeredgecolor="black", markeredgewidth=2, linestyle="none", zorder=5)
+        ax.set_xlim(*self.ranges[0])
+        ax.set_ylim(*self.ranges[1])
+        ax.set_aspect("equal", adjustable="box")
 
 
 # ------------------------------------------------------------------------------------------
@@ -279,66 +327,55 @@ class _StaticFallback:
 # ------------------------------------------------------------------------------------------
 
 
-class LatentExplorer(_StaticFallback, ipywidgets.HBox):
-    """Sliders over a latent space and the image they decode to, updated live.
+class LatentExplorer(_Explorer):
+    """Sliders over a latent space, the image they decode to, and a pad to click or drag on.
 
     A model with at most ``max_sliders`` latent dimensions gets one slider per coordinate
     (``z1``, ``z2``, ...). A larger one (the 20-D models) gets sliders for its leading
     directions: the principal directions of the encodings of ``images`` (``PC1``, ...; the
     sliders then measure the offset from the mean encoding along each), or without images the
-    first coordinates. A principal direction has no sign of its own; the explorer picks the one
-    whose components sum to a positive number, so the same model and images always give the same
-    sliders. The other components of the code stay where they are while you move a slider;
-    ``set_z`` and the sample button set all of them.
+    first coordinates (:func:`vae_tutorial.geometry.slider_frame`). The other components of the
+    code stay where they are while you move a slider; ``set_z`` and the sample button set all of them.
 
     Slider ranges are ``ranges`` if given; else they come from the encodings of ``images``
-    (:func:`slider_ranges`: their 0.5th to 99.5th percentile, widened by a tenth of the span on
-    each side), or are [-3, 3] for a VAE without images (the prior is N(0, I)). All sliders share
-    one step, about a hundredth of the widest range, and each range is widened to multiples of
-    it, so every position (0 included, where it lies in the range) is a multiple of the step.
-    Values outside a range are clamped, by the sliders and by ``set_z``. For a 2-D model the
-    ranges are also the limits of the map.
+    (:func:`vae_tutorial.geometry.slider_ranges`), or are [-3, 3] for a VAE without images (the
+    prior is N(0, I)). All sliders share one step and each range ends on a multiple of it.
+    Values outside a range are clamped, by the sliders, the pad and ``set_z``.
+
+    The pad, beside the sliders, is the plane of the first two sliders: for a 2-D model the map
+    of the encodings of ``images`` (coloured by ``labels``; for a VAE with the circle that holds
+    95% of the prior), for a larger one the encodings projected onto the two leading principal
+    directions. Press on it or drag to decode the point under the pointer; the marker follows.
 
     The sample button draws z ~ N(0, I) for a VAE (its prior) or, for an autoencoder (which has
-    no prior), from a Gaussian fitted to the encodings of ``images``; a numpy Generator seeded
-    with ``seed`` makes the sequence of draws reproducible. The sliders cannot show a value
-    outside their ranges, so a draw is clamped to them along the slider directions (a rare far
-    draw lands on the edge); see :meth:`sample_prior`.
-
-    For a 2-D model with ``images``, a map of their encodings (coloured by ``labels``, each
-    class written at its centre; for a VAE with the circle that holds 95% of the prior) marks
-    the current point; the map is drawn once, and each update only pastes the marker.
+    no prior), from the Gaussian fitted to the encodings of ``images``
+    (:func:`vae_tutorial.latent.fit_gaussian`), clamped to the slider ranges along the slider
+    directions. The button draws in the browser (a generator seeded with ``seed``);
+    :meth:`sample_prior` draws the same way with NumPy's ``default_rng(seed)``.
 
     Args:
-        model: a :class:`~vae_tutorial.models.Autoencoder` or :class:`~vae_tutorial.models.VAE`.
+        model: an Autoencoder, a VAE or another model with the interface of :class:`~vae_tutorial.models.LatentModel`.
         images: optional ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1], e.g. the test digits; needed
             for an autoencoder (to set the ranges and fit the Gaussian).
         labels: optional ``[n]`` integer classes 0 to 9 of ``images`` (colour the map).
         ranges: optional slider ranges in slider units: one ``(min, max)`` for every slider, or
-            ``[num_sliders, 2]``. Give several explorers the same ranges to compare them on the
-            same sliders and map limits (e.g. from :func:`slider_ranges`).
+            ``[num_sliders, 2]`` (e.g. from :func:`vae_tutorial.geometry.slider_ranges`).
         max_sliders: most sliders to show.
         seed: integer >= 0, seed of the sample button's random draws.
-        scale: upscaling of the 28x28 image (nearest neighbour), 1 to 16: 6 shows 168x168 pixels.
+        scale: upscaling of the 28x28 image, 1 to 16: 6 shows 168x168 pixels.
         name: optional name shown in the map's title and the text form (e.g. ``"vae-2d"``).
 
     Attributes:
-        sliders: list of ``ipywidgets.FloatSlider``, one per direction.
-        step: the sliders' common step.
-        image: ``ipywidgets.Image`` (PNG) with the decoded image.
-        sample_button: ``ipywidgets.Button`` that calls :meth:`sample_prior`.
-        map_image: ``ipywidgets.Image`` with the embedding map (2-D models with images), else None.
-        directions: ``[num_sliders, latent]`` orthonormal directions the sliders move along.
-        origin: ``[latent]`` the code where every slider reads 0.
-        ranges: ``[num_sliders, 2]`` each slider's (min, max).
-        encodings: ``[n, latent]`` codes of ``images`` (a VAE: means of q(z|x)), or None.
-        variance_share: ``[num_sliders]`` share of the encodings' total variance along each
-            slider direction (for principal directions: the explained variance), or None.
-        labels: ``[n]`` the labels, or None.
+        values: synced trait, ``[num_sliders]`` slider values.
+        rest: synced trait, ``[latent]`` the part of ``z - origin`` outside the slider directions.
+        z: the current code ``origin + values @ directions + rest``, ``float32 [latent]``.
+        sliders: handles with ``description``, ``min``, ``max``, ``step`` and a settable ``value``.
+        step, directions, origin, ranges, encodings, variance_share, labels: the slider frame
+            (:class:`vae_tutorial.geometry.SliderFrame`) and the data it came from.
+        has_pad: whether the pad is shown (at least two sliders).
 
     Raises:
-        TypeError: ``model`` is not an Autoencoder or VAE; images, labels, ranges or ``seed`` of
-            the wrong type.
+        TypeError: ``model`` is not a course model; images, labels, ranges or ``seed`` of the wrong type.
         ValueError: images of the wrong shape or outside [0, 1]; labels without images, of a
             length other than ``n`` or outside 0 to 9; an autoencoder without images; ranges of
             the wrong shape, not finite or with min >= max; ``max_sliders`` < 1; ``scale``
@@ -346,111 +383,98 @@ class LatentExplorer(_StaticFallback, ipywidgets.HBox):
 
     Example:
         >>> explorer = LatentExplorer(pretrained.load("vae-2d"), test_images, test_labels)
-        >>> explorer.sliders[0].value = 1.5   # the image updates
+        >>> explorer.sliders[0].value = 1.5   # the browser redraws
         >>> explorer.z.shape
         (2,)
 
-    Introduced in 06-latent-playground.
+    Introduced in 09-latent-playground.
     """
+
+    values = traitlets.List(traitlets.Float()).tag(sync=True)
+    rest = traitlets.List(traitlets.Float()).tag(sync=True)
 
     def __init__(self, model, images=None, labels=None, *, ranges=None, max_sliders: int = MAX_SLIDERS,
                  seed: int = 0, scale: int = 6, name: str | None = None):
         model = _check_model(model)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be a string, got {type(name).__name__}")
+        name = _check_name(name)
         max_sliders = check_positive_int(max_sliders, "max_sliders")
         scale = _check_scale(scale)
         seed = _check_seed(seed)
         if labels is not None and images is None:
             raise ValueError("labels were given without images: pass the images they label too")
-        is_vae = isinstance(model, models.VAE)
-        if images is None and not is_vae:
+        self.is_vae = bool(model.is_variational)
+        if images is None and not self.is_vae:
             raise ValueError(
                 "an Autoencoder has no prior to set the slider ranges from: pass images, "
-                "e.g. LatentExplorer(model, test_images, test_labels)"
-            )
-        self.model, self.latent_dim, self.is_vae, self.name = model, model.latent_dim, is_vae, name
-        self._decoder = _Decoder(model, scale)
-        self._rng = np.random.default_rng(seed)
-        d = self.latent_dim
-        num = min(d, max_sliders)
-
+                "e.g. LatentExplorer(model, test_images, test_labels)")
+        self.model, self.latent_dim, self.name = model, model.latent_dim, name
         self.encodings = self.labels = None
         if images is not None:
-            flat = np.asarray(check_images(images), dtype=np.float32)
-            self.encodings = _encode(model, flat)
+            self.encodings = latent.encodings(model, check_images(images)).astype(np.float64)
             if labels is not None:
-                self.labels = _check_labels(labels, len(flat))
-
-        # Directions the sliders move along, the code where they all read 0, and their ranges.
-        if self.encodings is not None and d > num:
-            self.origin = self.encodings.mean(axis=0)
-            centred = self.encodings - self.origin
-            _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending variance; always d directions
-            vt = vectors[:, ::-1][:, :num].T
-            vt = vt * np.where(vt.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)  # sign: components sum > 0
-            self.directions, names = vt, [f"PC{k + 1}" for k in range(num)]
-        else:
-            self.origin = np.zeros(d)
-            self.directions, names = np.eye(d)[:num], [f"z{k + 1}" for k in range(num)]
-        self.variance_share = None
-        if self.encodings is not None:
-            proj = (self.encodings - self.origin) @ self.directions.T
-            total = self.encodings.var(axis=0).sum()
-            self.variance_share = proj.var(axis=0) / total if total > 0 else np.zeros(num)
-            start = self.encodings.mean(axis=0)
-        else:
-            proj, start = None, np.zeros(d)
-        if ranges is not None:
-            ranges = _check_ranges(ranges, names)
-        elif proj is not None:
-            ranges = slider_ranges(proj)
-        else:
-            ranges = np.tile([-PRIOR_RANGE, PRIOR_RANGE], (num, 1))
-        self.ranges, self.step = _snap(ranges)  # [num_sliders, 2], one step for all sliders
-
-        self.sliders = [
-            ipywidgets.FloatSlider(value=0.0, min=float(a), max=float(b), step=self.step,
-                                   description=title, readout_format=".2f", continuous_update=True)
-            for title, (a, b) in zip(names, self.ranges)
-        ]
-        self.image = _image_widget(IMAGE_SIDE * scale)
-        self.image.add_class("vae-latent-image")
-        label = "Sample from the prior" if is_vae else "Sample from a Gaussian fit"
-        drawn = "z ~ N(0, I)" if is_vae else "z ~ N(mean, covariance) of the encodings"
-        self.sample_button = ipywidgets.Button(
-            description=label, tooltip=f"{drawn}, clamped to the slider ranges",
-            layout=ipywidgets.Layout(width="auto"))
-        self.sample_button.on_click(lambda _: self.sample_prior())
-        if not is_vae:
-            centred = self.encodings - self.encodings.mean(axis=0)
-            cov = centred.T @ centred / max(len(centred) - 1, 1)
-            self._fit = (self.encodings.mean(axis=0), np.linalg.cholesky(cov + 1e-6 * np.eye(d)))
-
-        self.map_image, self._map = None, None
-        if d == 2 and num == 2 and self.encodings is not None:
-            self._map = _EmbeddingMap(self.encodings, self.labels, self.ranges,
-                                      model_name=name or type(model).__name__, prior_circle=is_vae)
-            height, width = self._map.background.shape[:2]
-            self.map_image = _image_widget(width, height)
-
-        self._syncing = False
-        self._s = np.zeros(num)  # slider values
-        self._rest = np.zeros(d)  # the part of z - origin outside the sliders' directions
-        for k, slider in enumerate(self.sliders):
-            slider.observe(functools.partial(self._on_slider, k), names="value")
-        controls = ipywidgets.VBox([*self.sliders, self.sample_button])
-        children = [controls, self.image] + ([self.map_image] if self.map_image is not None else [])
-        super().__init__(children=children, layout=ipywidgets.Layout(align_items="flex-start"))
+                self.labels = _check_labels(labels, len(self.encodings))
+        frame = geometry.slider_frame(self.latent_dim, self.encodings, max_sliders=max_sliders, ranges=ranges)
+        self.origin, self.directions, self.ranges, self.step = frame.origin, frame.directions, frame.ranges, frame.step
+        self.variance_share, self._names = frame.variance_share, frame.names
+        self._snapshot = _Snapshot(model)
+        self._rng = np.random.default_rng(seed)
+        if self.is_vae:
+            self._fit = (np.zeros(self.latent_dim), np.eye(self.latent_dim))
+        elif len(self.encodings) >= 2:
+            fit = latent.fit_gaussian(self.encodings)
+            self._fit = (fit.mean, fit.cholesky)
+        else:  # one code: no spread to fit, the button returns it
+            self._fit = (self.encodings[0], np.zeros((self.latent_dim, self.latent_dim)))
+        drawn = "z ~ N(0, I)" if self.is_vae else "z ~ N(mean, covariance) of the encodings"
+        self.sample_label = "Sample from the prior" if self.is_vae else "Sample from a Gaussian fit"
+        self.sample_tooltip = f"{drawn}, clamped to the slider ranges"
+        self._map = None
+        if len(self._names) >= 2:
+            points = None if self.encodings is None else geometry.to_sliders(
+                self.encodings, self.origin, self.directions)[:, :2]
+            plane = "" if self.latent_dim == 2 else f" on {self._names[0]}, {self._names[1]}"
+            self._map = _EmbeddingMap(points, self.labels, self.ranges[:2],
+                                      title=f"{name or type(model).__name__} encodings{plane}",
+                                      axis_names=self._names[:2], prior_circle=self.is_vae and self.latent_dim == 2)
+        spec = {
+            "kind": "latent", "css_class": "vae-latent-explorer", "latent_dim": self.latent_dim,
+            "names": self._names, "ranges": self.ranges.tolist(), "step": self.step,
+            "origin": self.origin.tolist(), "directions": self.directions.tolist(), "scale": scale,
+            "decoder": self._snapshot.spec(),
+            "sample": {"label": self.sample_label, "tooltip": self.sample_tooltip, "seed": seed,
+                       "mean": self._fit[0].tolist(), "cholesky": self._fit[1].tolist()},
+            "pad": None if self._map is None else self._map.spec(),
+        }
+        start = self.encodings.mean(axis=0) if self.encodings is not None else np.zeros(self.latent_dim)
+        values, rest = self._clamped_state(start)
+        super().__init__(spec=spec, values=values, rest=rest)
         self.add_class("vae-latent-explorer")
-        self.set_z(start)
+        self.sliders = [_Slider(n, lo, hi, self.step, lambda k=k: self.values[k],
+                                lambda v, k=k: self._set_value(k, v)) for k, (n, (lo, hi)) in
+                        enumerate(zip(self._names, self.ranges))]
 
     # -- state ---------------------------------------------------------------------------------
 
     @property
     def z(self) -> np.ndarray:
         """The current code, ``float32 [latent]``."""
-        return (self.origin + self._s @ self.directions + self._rest).astype(np.float32)
+        return geometry.from_sliders(self.values, self.origin, self.directions, np.asarray(self.rest)).astype(np.float32)
+
+    @property
+    def has_pad(self) -> bool:
+        return self._map is not None
+
+    def _clamped_state(self, z) -> tuple[list, list]:
+        z = np.asarray(z, dtype=np.float64)
+        if z.shape not in ((self.latent_dim,), (1, self.latent_dim)):
+            raise ValueError(f"z must have shape [{self.latent_dim}], got {z.shape}")
+        if not np.isfinite(z).all():
+            raise ValueError("z must be finite")
+        offset = z.reshape(-1) - self.origin
+        s = offset @ self.directions.T
+        rest = offset - s @ self.directions
+        s = np.clip(s, self.ranges[:, 0], self.ranges[:, 1])
+        return [float(v) for v in s], [float(v) for v in rest]
 
     def set_z(self, z) -> None:
         """Move to code ``z`` (``[latent]``), clamped to the slider ranges along their directions.
@@ -458,23 +482,14 @@ class LatentExplorer(_StaticFallback, ipywidgets.HBox):
         Raises:
             ValueError: ``z`` has the wrong shape or is not finite.
         """
-        z = np.asarray(z, dtype=np.float64)
-        if z.shape not in ((self.latent_dim,), (1, self.latent_dim)):
-            raise ValueError(f"z must have shape [{self.latent_dim}], got {z.shape}")
-        if not np.isfinite(z).all():
-            raise ValueError("z must be finite")
-        offset = z.reshape(-1) - self.origin
-        s = self.directions @ offset
-        self._rest = offset - s @ self.directions
-        self._s = np.clip(s, self.ranges[:, 0], self.ranges[:, 1])
-        self._syncing = True
-        try:
-            for slider, value in zip(self.sliders, self._s):
-                slider.value = float(value)
-            self._s = np.array([slider.value for slider in self.sliders])
-        finally:
-            self._syncing = False
-        self._render()
+        values, rest = self._clamped_state(z)
+        with self.hold_sync():
+            self.values, self.rest = values, rest
+
+    def _set_value(self, k: int, value: float) -> None:
+        values = list(self.values)
+        values[k] = value
+        self.values = values
 
     def sample_prior(self) -> np.ndarray:
         """Draw a code, show it and return the code shown, ``float32 [latent]``.
@@ -486,37 +501,25 @@ class LatentExplorer(_StaticFallback, ipywidgets.HBox):
         directions are kept as drawn. Use a numpy Generator directly for unclamped draws.
         """
         eps = self._rng.standard_normal(self.latent_dim)
-        self.set_z(eps if self.is_vae else self._fit[0] + self._fit[1] @ eps)
+        self.set_z(self._fit[0] + self._fit[1] @ eps)
         return self.z
-
-    def _on_slider(self, k: int, change) -> None:
-        if self._syncing:
-            return
-        self._s[k] = change["new"]
-        self._render()
-
-    def _render(self) -> None:
-        z = self.z
-        self.image.value = self._decoder.png(z)
-        if self._map is not None:
-            self.map_image.value = self._map.png(z)
 
     # -- display -------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        names = ", ".join(s.description for s in self.sliders)
         named = f"{self.name!r}, " if self.name else ""
-        return f"LatentExplorer({named}{type(self.model).__name__}, latent_dim={self.latent_dim}, sliders: {names})"
+        return (f"LatentExplorer({named}{type(self.model).__name__}, latent_dim={self.latent_dim}, "
+                f"sliders: {', '.join(self._names)})")
 
     @property
     def _two_d(self) -> bool:
-        return len(self.sliders) == 2 and self.latent_dim == 2
+        return len(self._names) == 2 and self.latent_dim == 2
 
     def _static_size(self, steps: int, *, stacked: bool = False) -> tuple[float, float]:
         if self._two_d:
-            panels = 2 if self._map is not None else 1
+            panels = 2 if self.encodings is not None else 1
             return (4.4, 4.6 * panels) if stacked else (4.4 * panels, 4.6)
-        return 1.6 + 0.75 * steps, 1.3 + 0.95 * len(self.sliders)
+        return 1.6 + 0.75 * steps, 1.3 + 0.95 * len(self._names)
 
     def static_figure(self, *, steps: int = 9) -> Figure:
         """A still picture of what the sliders show, with a sentence saying it is static.
@@ -539,94 +542,29 @@ class LatentExplorer(_StaticFallback, ipywidgets.HBox):
         side = IMAGE_SIDE
         grid = [np.linspace(a, b, steps) for a, b in self.ranges]
         if self._two_d:
-            panels = 2 if self._map is not None else 1
+            panels = 2 if self.encodings is not None else 1
             axes = fig.subplots(panels if stacked else 1, 1 if stacked else panels, squeeze=False).ravel()
             s1, s2 = np.meshgrid(grid[0], grid[1][::-1])
-            codes = np.stack([s1.ravel(), s2.ravel()], axis=1) @ self.directions + self.origin
-            tiles = self._decoder.pixels(codes, scale=1).reshape(steps, steps, side, side)
+            codes = geometry.from_sliders(np.stack([s1.ravel(), s2.ravel()], axis=1), self.origin, self.directions)
+            tiles = self._snapshot.pixels(codes).reshape(steps, steps, side, side)
             axes[0].imshow(tiles.transpose(0, 2, 1, 3).reshape(steps * side, steps * side), cmap="gray",
                            vmin=0, vmax=255, extent=(*self.ranges[0], *self.ranges[1]), aspect="auto")
-            axes[0].set(xlabel=self.sliders[0].description, ylabel=self.sliders[1].description,
-                        title="Decoded images across the slider ranges")
-            if self._map is not None:
+            axes[0].set(xlabel=self._names[0], ylabel=self._names[1], title="Decoded images across the slider ranges")
+            if self.encodings is not None:
                 self._map.draw(axes[1], marker=self.z)
             return
-        axes = fig.subplots(len(self.sliders), 1, squeeze=False)[:, 0]
+        axes = fig.subplots(len(self._names), 1, squeeze=False)[:, 0]
+        current = np.asarray(self.values)
         for k, (ax, values) in enumerate(zip(axes, grid)):
-            s = np.tile(self._s, (steps, 1))
+            s = np.tile(current, (steps, 1))
             s[:, k] = values
-            tiles = self._decoder.pixels(self.origin + s @ self.directions + self._rest, scale=1)
+            tiles = self._snapshot.pixels(geometry.from_sliders(s, self.origin, self.directions, np.asarray(self.rest)))
             ax.imshow(np.concatenate(list(tiles), axis=1), cmap="gray", vmin=0, vmax=255)
             ax.set_xticks((np.arange(steps) + 0.5) * side, [f"{v:.1f}" for v in values], fontsize=7)
             ax.set_yticks([])
-            ax.set_ylabel(self.sliders[k].description, rotation=0, ha="right", va="center")
+            ax.set_ylabel(self._names[k], rotation=0, ha="right", va="center")
         axes[0].set_title("One slider at a time (the others at the current code)")
         axes[-1].set_xlabel("slider value")
-
-
-class _EmbeddingMap:
-    """A scatter of 2-D encodings rendered once to RGB pixels; ``png(z)`` pastes a marker at ``z``."""
-
-    def __init__(self, encodings: np.ndarray, labels, ranges: np.ndarray, *, model_name: str,
-                 prior_circle: bool = False):
-        self.encodings, self.labels, self.ranges, self.model_name = encodings, labels, ranges, model_name
-        self.prior_circle = prior_circle
-        fig = Figure(figsize=_MAP_SIZE, dpi=_MAP_DPI, layout="constrained")
-        ax = fig.add_subplot()
-        self.draw(ax, marker=None)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        self.background = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-        height = self.background.shape[0]
-        # Affine map from codes to pixel coordinates (x right, y down), read after drawing: the
-        # equal aspect places the axes box at draw time.
-        (x0, y0), (x1, y1) = ax.transData.transform([[0.0, 0.0], [1.0, 1.0]])
-        self._scale = np.array([x1 - x0, -(y1 - y0)])
-        self._offset = np.array([x0, height - y0])
-        # A palette image encodes to PNG about ten times faster than RGB; two extra entries hold
-        # the marker's colours.
-        base = PILImage.fromarray(self.background).quantize(colors=254, dither=PILImage.Dither.NONE)
-        palette = base.getpalette()[: 3 * 254]
-        palette += [0, 0, 0] * (254 - len(palette) // 3)
-        base.putpalette(palette + [255, 255, 255, 0, 0, 0])
-        self._base, self._white, self._black = base, 254, 255
-
-    def draw(self, ax, *, marker) -> None:
-        """Draw the scatter (classes written at their centres), the prior's circle and a marker at code ``marker``."""
-        title = f"{self.model_name} encodings"
-        if self.labels is None:
-            ax.scatter(*self.encodings.T, s=10, color="tab:blue", alpha=0.6, linewidths=0)
-            ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
-        else:
-            plots.embedding(self.encodings, self.labels, title=title, ax=ax, legend=False)
-            (x0, x1), (y0, y1) = self.ranges
-            for text in list(ax.texts):  # a class centre outside the map would be drawn outside the axes
-                x, y = text.get_position()
-                if not (x0 <= x <= x1 and y0 <= y <= y1):
-                    text.remove()
-            bar = ax.figure.colorbar(ax.collections[0], ax=ax, ticks=range(10), fraction=0.05, pad=0.02)
-            bar.set_label("digit")
-        if self.prior_circle:
-            angle = np.linspace(0.0, 2.0 * np.pi, 200)
-            ax.plot(PRIOR_95_RADIUS * np.cos(angle), PRIOR_95_RADIUS * np.sin(angle), color="black",
-                    linestyle="--", linewidth=1.2, label="95% of the prior N(0, I)")
-            ax.legend(loc="best", fontsize=8, framealpha=0.8)
-        if marker is not None:
-            ax.plot(*np.asarray(marker)[:2], marker="o", markersize=9, markerfacecolor="white",
-                    markeredgecolor="black", markeredgewidth=2, linestyle="none", zorder=5)
-        ax.set_xlim(*self.ranges[0])
-        ax.set_ylim(*self.ranges[1])
-        ax.set_aspect("equal", adjustable="box")
-
-    def png(self, z: np.ndarray) -> bytes:
-        x, y = np.asarray(z[:2], dtype=np.float64) * self._scale + self._offset
-        frame = self._base.copy()
-        draw = ImageDraw.Draw(frame)
-        r = 6
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=self._white, outline=self._black, width=2)
-        buffer = io.BytesIO()
-        frame.save(buffer, format="PNG", compress_level=_PNG_LEVEL)
-        return buffer.getvalue()
 
 
 # ------------------------------------------------------------------------------------------
@@ -634,29 +572,40 @@ class _EmbeddingMap:
 # ------------------------------------------------------------------------------------------
 
 
-class InterpolationExplorer(_StaticFallback, ipywidgets.VBox):
+def _check_named_models(named_models) -> dict:
+    if not isinstance(named_models, dict):
+        raise TypeError(f"named_models must be a dict {{name: model}}, got {type(named_models).__name__}")
+    if not named_models:
+        raise ValueError("named_models must hold at least one model, got an empty dict")
+    for name, model in named_models.items():
+        if not isinstance(name, str):
+            raise TypeError(f"model names must be strings, got {name!r}")
+        _check_model(model, name=f"named_models[{name!r}]")
+    return dict(named_models)
+
+
+class InterpolationExplorer(_Explorer):
     """Walk the straight latent path between two images in several models at once.
 
-    Each model encodes both images (a VAE: the mean of q(z|x)); the slider ``t`` in [0, 1]
-    decodes ``(1 - t) * z_start + t * z_end`` in every model, side by side under its name,
-    between the two input images themselves (so each model's decoding at t = 0 and t = 1 can be
-    compared with what it was given).
+    Each model encodes both images (``model.code``: a VAE gives the mean of q(z|x)); the slider
+    ``t`` in [0, 1] decodes ``(1 - t) * z_start + t * z_end`` in every model, in the browser,
+    side by side under its name, between the two input images themselves (so each model's
+    decoding at t = 0 and t = 1 can be compared with what it was given).
 
     Args:
-        named_models: ``{name: model}``, at least one Autoencoder or VAE (latent sizes may differ).
+        named_models: ``{name: model}``, at least one course model (latent sizes may differ).
         start_image: one image ``[28, 28]`` or ``[784]`` in [0, 1] (shown at t = 0).
         end_image: one image ``[28, 28]`` or ``[784]`` in [0, 1] (shown at t = 1).
-        scale: upscaling of the 28x28 images (nearest neighbour), 1 to 16.
+        scale: upscaling of the 28x28 images, 1 to 16.
 
     Attributes:
-        slider: the ``ipywidgets.FloatSlider`` t.
-        images: ``{name: ipywidgets.Image}`` (PNG), in the order of ``named_models``.
-        inputs: ``(start, end)``, the ``ipywidgets.Image`` s of the two input images.
+        t: synced trait, the slider's value in [0, 1].
+        slider: a handle on it (``value`` to read or set, clamped to [0, 1]).
         models: ``{name: model}``.
         endpoints: ``{name: (z_start [latent], z_end [latent])}``.
 
     Raises:
-        TypeError: ``named_models`` is not a dict of Autoencoder/VAE with string names; an image
+        TypeError: ``named_models`` is not a dict of course models with string names; an image
             is not an array.
         ValueError: ``named_models`` is empty; an image is not a single [28, 28] or [784] image in
             [0, 1]; ``scale`` outside 1 to 16.
@@ -665,51 +614,37 @@ class InterpolationExplorer(_StaticFallback, ipywidgets.VBox):
         >>> walk = InterpolationExplorer({"autoencoder": ae, "VAE": vae}, test_images[0], test_images[1])
         >>> walk.slider.value = 0.5
 
-    Introduced in 06-latent-playground.
+    Introduced in 09-latent-playground (and used in 02-interpolation-failure).
     """
 
+    t = traitlets.Float(0.0).tag(sync=True)
+
     def __init__(self, named_models: dict, start_image, end_image, *, scale: int = 6):
-        if not isinstance(named_models, dict):
-            raise TypeError(f"named_models must be a dict {{name: model}}, got {type(named_models).__name__}")
-        if not named_models:
-            raise ValueError("named_models must hold at least one model, got an empty dict")
-        for name, model in named_models.items():
-            if not isinstance(name, str):
-                raise TypeError(f"model names must be strings, got {name!r}")
-            _check_model(model, name=f"named_models[{name!r}]")
+        self.models = _check_named_models(named_models)
         start = _check_one_image(start_image, "start_image")
         end = _check_one_image(end_image, "end_image")
         scale = _check_scale(scale)
-        self.models = dict(named_models)
         self._inputs = (start, end)
-        self._decoders = {name: _Decoder(m, scale) for name, m in self.models.items()}
+        self._snapshots = {name: _Snapshot(m) for name, m in self.models.items()}
         self.endpoints = {}
         for name, m in self.models.items():
-            codes = _encode(m, np.stack([start, end]))
+            codes = latent.encodings(m, np.stack([start, end])).astype(np.float64)
             self.endpoints[name] = (codes[0], codes[1])
-        self.slider = ipywidgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="t",
-                                             readout_format=".2f", continuous_update=True)
-        self.images = {name: _image_widget(IMAGE_SIDE * scale) for name in self.models}
-        self.inputs = (_image_widget(IMAGE_SIDE * scale), _image_widget(IMAGE_SIDE * scale))
-        for widget, image in zip(self.inputs, self._inputs):
-            widget.value = _png(_input_pixels(image, scale))
-        columns = [ipywidgets.VBox([ipywidgets.Label(name), image]) for name, image in self.images.items()]
-        columns.insert(0, ipywidgets.VBox([ipywidgets.Label("input at t = 0"), self.inputs[0]]))
-        columns.append(ipywidgets.VBox([ipywidgets.Label("input at t = 1"), self.inputs[1]]))
-        super().__init__(children=[self.slider, ipywidgets.HBox(columns)])
+        spec = {
+            "kind": "interpolation", "css_class": "vae-interpolation-explorer", "names": list(self.models),
+            "scale": scale, "decoders": [s.spec() for s in self._snapshots.values()],
+            "endpoints": [[z0.tolist(), z1.tolist()] for z0, z1 in self.endpoints.values()],
+            "inputs": [_input_pixels(image).tobytes() for image in self._inputs],
+        }
+        super().__init__(spec=spec, t=0.0)
         self.add_class("vae-interpolation-explorer")
-        self.slider.observe(lambda _: self._render(), names="value")
-        self._render()
+        self.slider = _Slider("t", 0.0, 1.0, 0.01, lambda: self.t, lambda v: setattr(self, "t", v))
 
     def z(self, name: str, t: float | None = None) -> np.ndarray:
         """The code of model ``name`` at ``t`` (default: the slider's value), ``float32 [latent]``."""
-        t = self.slider.value if t is None else float(t)
+        t = self.t if t is None else float(t)
         z0, z1 = self.endpoints[name]
         return ((1.0 - t) * z0 + t * z1).astype(np.float32)
-
-    def _render(self) -> None:
-        for name, decoder in self._decoders.items():
-            self.images[name].value = decoder.png(self.z(name))
 
     def __repr__(self) -> str:
         return f"InterpolationExplorer(models: {', '.join(self.models)})"
@@ -721,28 +656,159 @@ class InterpolationExplorer(_StaticFallback, ipywidgets.VBox):
             A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
         """
         ts = np.linspace(0.0, 1.0, steps)
-        side = IMAGE_SIDE
-        inputs = np.full((side, steps * side), 255, dtype=np.uint8)  # white paper between the two inputs
-        inputs[:, :side] = _input_pixels(self._inputs[0], 1)
-        inputs[:, -side:] = _input_pixels(self._inputs[1], 1)
-        rows = [inputs] + [np.concatenate(list(d.pixels(np.stack([self.z(name, t) for t in ts]), scale=1)), axis=1)
-                           for name, d in self._decoders.items()]
+        inputs = np.full((steps, IMAGE_SIDE, IMAGE_SIDE), 255, dtype=np.uint8)  # white paper between the inputs
+        inputs[0], inputs[-1] = _input_pixels(self._inputs[0]), _input_pixels(self._inputs[1])
+        rows = [inputs] + [s.pixels(np.stack([self.z(name, t) for t in ts])) for name, s in self._snapshots.items()]
         fig = Figure(figsize=(1.5 + 0.8 * steps, 1.2 + 0.8 * len(rows)), layout="constrained")
         ax = fig.add_subplot()
-        ax.imshow(np.concatenate(rows, axis=0), cmap="gray", vmin=0, vmax=255)
-        ax.axhline(side - 0.5, color="black", linewidth=0.8)
-        ax.set_yticks((np.arange(len(rows)) + 0.5) * side, ["input images", *self._decoders])
-        ax.set_xticks((np.arange(steps) + 0.5) * side, [f"{t:.2f}" for t in ts])
-        ax.set(xlabel="t (0: start image, 1: end image)", ylabel="model",
-               title="Decoding the straight latent path (1 - t) z_start + t z_end")
+        _draw_decoded_rows(ax, np.stack(rows), row_labels=["input images", *self._snapshots],
+                           col_labels=[f"{t:.2f}" for t in ts], xlabel="t (0: start image, 1: end image)")
+        ax.axhline(IMAGE_SIDE - 0.5, color="black", linewidth=0.8)
+        ax.set(ylabel="model", title="Decoding the straight latent path (1 - t) z_start + t z_end")
         fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
         return fig
 
 
-def _input_pixels(image: np.ndarray, scale: int) -> np.ndarray:
-    """An input image ``[784]`` in [0, 1] to grey levels ``uint8 [28 * scale, 28 * scale]``, ink dark like the decodings."""
-    pixels = np.round((1.0 - image.reshape(IMAGE_SIDE, IMAGE_SIDE)) * 255.0).astype(np.uint8)
-    return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+# ------------------------------------------------------------------------------------------
+# ReparameterizationExplorer
+# ------------------------------------------------------------------------------------------
+
+
+class ReparameterizationExplorer(_Explorer):
+    """The reparameterization trick in one gesture: z = mu + sigma * eps with the noise eps held fixed.
+
+    ``count`` noise vectors eps ~ N(0, I) are drawn once (NumPy's ``default_rng(seed)``) and held
+    fixed; moving mu or sigma moves every draw ``z_k = mu + sigma_scale * sigma * eps_k``
+    smoothly, and each is decoded in the browser. A button draws new eps (in the browser;
+    :meth:`new_eps` does it from Python). For a 2-D model mu and sigma get a slider per
+    coordinate; for a larger one only the sigma scale moves (mu and sigma stay as encoded and can
+    be set from Python). A panel shows z's first two coordinates: mu (black), the ellipse of one
+    scaled standard deviation, and the draws (red) joined to mu.
+
+    Args:
+        model: a course model. With ``image``, a VAE (``model.is_variational``): mu and sigma are
+            its q(z|x) for that image. Without, mu = 0 and sigma = 1 (the prior N(0, I)).
+        image: optional one image ``[28, 28]`` or ``[784]`` in [0, 1], shown beside the draws.
+        count: number of fixed noise vectors (draws), 1 to 25, e.g. 9 for a 3x3 grid.
+        seed: integer >= 0, seed of the first eps.
+        sigma_scale: the sigma scale slider's start, 0 to 3 (1: the encoder's own sigma).
+        scale: upscaling of the 28x28 images, 1 to 16.
+        name: optional name shown in the text form.
+
+    Attributes:
+        mu, sigma: synced traits, ``[latent]``.
+        sigma_scale: synced trait, the factor on sigma (0 to 3).
+        eps: synced trait, ``[count][latent]`` the fixed noise.
+        z: ``float32 [count, latent]``, ``mu + sigma_scale * sigma * eps``.
+
+    Raises:
+        TypeError: ``model`` is not a course model; ``image`` not an array; ``seed``, ``count``
+            or ``sigma_scale`` of the wrong type.
+        ValueError: ``image`` with an autoencoder (it has no sigma); ``image`` not one [28, 28] or
+            [784] image in [0, 1]; ``count`` outside 1 to 25; ``sigma_scale`` outside 0 to 3;
+            ``scale`` outside 1 to 16; ``seed`` < 0.
+
+    Example:
+        >>> trick = ReparameterizationExplorer(vae, test_images[0], count=9)
+        >>> trick.sigma_scale = 2.0   # the nine draws spread out, each along its own eps
+        >>> trick.z.shape
+        (9, 2)
+
+    Introduced in 04-reparameterization-trick (and used in 03-vae-sampling-problem).
+    """
+
+    mu = traitlets.List(traitlets.Float()).tag(sync=True)
+    sigma = traitlets.List(traitlets.Float()).tag(sync=True)
+    sigma_scale = traitlets.Float(1.0).tag(sync=True)
+    eps = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
+
+    SCALE_RANGE = (0.0, 3.0)
+
+    def __init__(self, model, image=None, *, count: int = 1, seed: int = 0, sigma_scale: float = 1.0,
+                 scale: int = 4, name: str | None = None):
+        model = _check_model(model)
+        name = _check_name(name)
+        count = check_positive_int(count, "count")
+        if count > MAX_DRAWS:
+            raise ValueError(f"count must be at most {MAX_DRAWS}, got {count}")
+        seed = _check_seed(seed)
+        scale = _check_scale(scale)
+        if isinstance(sigma_scale, bool) or not isinstance(sigma_scale, (int, float, np.floating, np.integer)):
+            raise TypeError(f"sigma_scale must be a number, got {sigma_scale!r}")
+        if not self.SCALE_RANGE[0] <= sigma_scale <= self.SCALE_RANGE[1]:
+            raise ValueError(f"sigma_scale must lie in [0, 3], got {sigma_scale}")
+        d = model.latent_dim
+        self.model, self.latent_dim, self.name, self.count = model, d, name, count
+        self._image = None
+        if image is not None:
+            self._image = _check_one_image(image, "image")
+            if not model.is_variational:
+                raise ValueError("an autoencoder encodes an image to one point, with no sigma: "
+                                 "pass a VAE, or no image (mu = 0, sigma = 1)")
+            mean, log_var = model.encode(self._image[None])
+            mu0, sigma0 = np.asarray(mean, np.float64)[0], np.exp(0.5 * np.asarray(log_var, np.float64)[0])
+        else:
+            mu0, sigma0 = np.zeros(d), np.ones(d)
+        self._rng = np.random.default_rng(seed)
+        self._snapshot = _Snapshot(model)
+        # Sliders (2-D models): mu within +-max(2, 4 sigma) of where it starts, sigma from 0 to 3x its start.
+        half = np.maximum(2.0, 4.0 * sigma0)
+        mu_ranges, mu_step = geometry.snap_ranges(np.stack([mu0 - half, mu0 + half], axis=1))
+        sigma_ranges, sigma_step = geometry.snap_ranges(np.stack([np.zeros(d), np.maximum(1.0, 3.0 * sigma0)], axis=1))
+        self.mu_ranges, self.sigma_ranges = mu_ranges, sigma_ranges
+        sliders = d <= 2
+        width = float(half[:2].max())
+        frame = [[float(mu0[0] - width), float(mu0[0] + width)],
+                 [float(mu0[min(1, d - 1)] - width), float(mu0[min(1, d - 1)] + width)]]
+        first_two = "" if d <= 2 else f" (the first two of {d} coordinates)"
+        spec = {
+            "kind": "reparameterization", "css_class": "vae-reparameterization-explorer", "latent_dim": d,
+            "scale": scale, "seed": seed, "decoder": self._snapshot.spec(), "scale_range": list(self.SCALE_RANGE),
+            "input": None if self._image is None else _input_pixels(self._image).tobytes(),
+            "mu_sliders": [{"index": k, "range": mu_ranges[k].tolist(), "step": mu_step} for k in range(d)] if sliders else [],
+            "sigma_sliders": [{"index": k, "range": sigma_ranges[k].tolist(), "step": sigma_step} for k in range(d)]
+            if sliders else [],
+            "plane": {"size": 200, "frame": frame, "xlabel": "z1", "ylabel": "z2" if d > 1 else "",
+                      "title": f"z = mu + sigma × eps{first_two}"},
+        }
+        super().__init__(spec=spec, mu=[float(v) for v in mu0], sigma=[float(v) for v in sigma0],
+                         sigma_scale=float(sigma_scale), eps=self._draw_eps())
+        self.add_class("vae-reparameterization-explorer")
+
+    def _draw_eps(self) -> list:
+        return [[float(v) for v in row] for row in self._rng.standard_normal((self.count, self.latent_dim))]
+
+    def new_eps(self) -> np.ndarray:
+        """Draw new noise (the next draws of the seeded NumPy generator), show it and return it, ``[count, latent]``."""
+        self.eps = self._draw_eps()
+        return np.asarray(self.eps)
+
+    @property
+    def z(self) -> np.ndarray:
+        """The draws ``mu + sigma_scale * sigma * eps``, ``float32 [count, latent]``."""
+        mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)
+        return (mu + self.sigma_scale * sigma * eps).astype(np.float32)
+
+    def __repr__(self) -> str:
+        named = f"{self.name!r}, " if self.name else ""
+        return (f"ReparameterizationExplorer({named}{type(self.model).__name__}, latent_dim={self.latent_dim}, "
+                f"draws={self.count})")
+
+    def static_figure(self, *, scales=(0.0, 0.5, 1.0, 2.0)) -> Figure:
+        """The draws (columns, at most 9) at several sigma scales (rows), the same eps in every row.
+
+        Returns:
+            A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
+        """
+        mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
+        rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
+        fig = Figure(figsize=(2.2 + 0.8 * len(eps), 1.3 + 0.8 * len(scales)), layout="constrained")
+        ax = fig.add_subplot()
+        _draw_decoded_rows(ax, rows, row_labels=[f"sigma × {s:g}" for s in scales],
+                           col_labels=[str(k + 1) for k in range(len(eps))], xlabel="draw (its eps held fixed)")
+        ax.set_title("z = mu + s · sigma · eps, decoded: the same eps, growing s")
+        fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
+        return fig
 
 
 # ------------------------------------------------------------------------------------------
@@ -750,24 +816,26 @@ def _input_pixels(image: np.ndarray, scale: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------
 
 
-class ExplorerSwitch(_StaticFallback, ipywidgets.VBox):
-    """Several :class:`LatentExplorer` s behind one selection slider; the code carries over on a switch.
+class ExplorerSwitch(_Explorer):
+    """Several :class:`LatentExplorer` s behind one slider; the code carries over on a switch.
 
-    The slider shows one explorer at a time (an ``ipywidgets.Stack``). On a switch the newly shown
+    The slider shows one explorer at a time, in the browser. On a switch the newly shown
     explorer moves to the code the previous one showed (clamped to its slider ranges; give the
     explorers the same ``ranges`` and nothing is clamped), so the same z is decoded by the other
-    model. Moving the code needs the kernel, like the sliders themselves.
+    model. The switch keeps the shown explorer's state in its own traits and in that explorer.
 
     Args:
         explorers: ``{label: LatentExplorer}``, at least one, all with the same latent size and
-            number of sliders; the labels are the slider's options (e.g. beta values).
+            number of sliders; the labels are the slider's positions (e.g. beta values).
         description: the slider's label, e.g. ``"beta"``.
         value: the label shown first (default: the first).
 
     Attributes:
         explorers: ``{label: LatentExplorer}``.
-        slider: the ``ipywidgets.SelectionSlider``.
-        stack: the ``ipywidgets.Stack`` that holds the explorers.
+        labels: the labels, in order.
+        index: synced trait, the position of the explorer shown.
+        value: the label of the explorer shown; set it to switch (the code carries over).
+        current: the explorer shown.
 
     Raises:
         TypeError: ``explorers`` is not a dict of LatentExplorer; ``description`` not a string.
@@ -776,10 +844,14 @@ class ExplorerSwitch(_StaticFallback, ipywidgets.VBox):
 
     Example:
         >>> switch = ExplorerSwitch({0.3: explorer_a, 1.0: explorer_b}, description="beta", value=1.0)
-        >>> switch.slider.value = 0.3   # shows explorer_a at explorer_b's code
+        >>> switch.value = 0.3   # shows explorer_a at explorer_b's code
 
-    Introduced in 06-latent-playground.
+    Introduced in 09-latent-playground.
     """
+
+    index = traitlets.Int(0).tag(sync=True)
+    values = traitlets.List(traitlets.Float()).tag(sync=True)
+    rest = traitlets.List(traitlets.Float()).tag(sync=True)
 
     def __init__(self, explorers: dict, *, description: str = "model", value=None):
         if not isinstance(explorers, dict):
@@ -795,33 +867,66 @@ class ExplorerSwitch(_StaticFallback, ipywidgets.VBox):
         if len(shapes) > 1:
             raise ValueError(
                 f"explorers must share latent size and slider count, got (latent, sliders) {sorted(shapes)}")
-        self.explorers = dict(explorers)
-        self._labels = list(self.explorers)
+        self.explorers, self.description, self._switching = dict(explorers), description, False
+        self.labels = list(self.explorers)
         if value is None:
-            value = self._labels[0]
-        if value not in self._labels:
-            raise ValueError(f"value must be one of the labels {self._labels}, got {value!r}")
-        self.slider = ipywidgets.SelectionSlider(options=[(str(k), k) for k in self._labels], value=value,
-                                                 description=description)
-        index = self._labels.index(value)
-        self.stack = ipywidgets.Stack(list(self.explorers.values()), selected_index=index)
-        self.slider.observe(self._on_switch, names="index")
-        super().__init__(children=[self.slider, self.stack])
+            value = self.labels[0]
+        if value not in self.labels:
+            raise ValueError(f"value must be one of the labels {self.labels}, got {value!r}")
+        index = self.labels.index(value)
+        shown = self.explorers[value]
+        spec = {"kind": "switch", "css_class": "vae-explorer-switch", "description": description,
+                "labels": [str(label) for label in self.labels],
+                "explorers": [e.spec for e in self.explorers.values()]}
+        super().__init__(spec=spec, index=index, values=list(shown.values), rest=list(shown.rest))
         self.add_class("vae-explorer-switch")
+        self.observe(self._to_current, names=["values", "rest"])
+        for explorer in self.explorers.values():
+            explorer.observe(self._from_explorer, names=["values", "rest"])
 
     @property
     def current(self) -> LatentExplorer:
         """The explorer shown now."""
-        return self.explorers[self._labels[self.stack.selected_index]]
+        return self.explorers[self.labels[self.index]]
 
-    def _on_switch(self, change) -> None:
-        previous = self.current
-        shown = self.explorers[self._labels[change["new"]]]
-        shown.set_z(previous.z)  # move first, then show: the new view opens at the same code
-        self.stack.selected_index = change["new"]
+    @property
+    def value(self):
+        """The label of the explorer shown."""
+        return self.labels[self.index]
+
+    @value.setter
+    def value(self, label) -> None:
+        if label not in self.labels:
+            raise ValueError(f"value must be one of the labels {self.labels}, got {label!r}")
+        z = self.current.z
+        shown = self.explorers[label]
+        shown.set_z(z)  # move first, then show: the new view opens at the same code
+        self._switching = True
+        try:
+            with self.hold_sync():
+                self.index = self.labels.index(label)
+                self.values, self.rest = list(shown.values), list(shown.rest)
+        finally:
+            self._switching = False
+
+    @traitlets.observe("index")
+    def _index_changed(self, change) -> None:  # a switch in the browser sends index, values and rest together
+        self._to_current(None)
+
+    def _to_current(self, _change) -> None:
+        if self._switching:
+            return
+        current = self.current
+        if len(self.values) == len(current.values):
+            with current.hold_sync():
+                current.values, current.rest = list(self.values), list(self.rest)
+
+    def _from_explorer(self, change) -> None:
+        if change["owner"] is self.current:
+            setattr(self, change["name"], list(change["new"]))
 
     def __repr__(self) -> str:
-        return f"ExplorerSwitch({self.slider.description}: {', '.join(map(str, self._labels))})"
+        return f"ExplorerSwitch({self.description}: {', '.join(map(str, self.labels))})"
 
     def static_figure(self, *, steps: int = 9) -> Figure:
         """Every explorer's still picture side by side, one column per label, with a sentence saying it is static.
@@ -835,7 +940,7 @@ class ExplorerSwitch(_StaticFallback, ipywidgets.VBox):
         subfigs = fig.subfigures(1, len(explorers), squeeze=False)[0]
         for subfig, (label, explorer) in zip(subfigs, self.explorers.items()):
             explorer._draw_static(subfig, steps=steps, stacked=True)
-            subfig.suptitle(f"{self.slider.description} = {label}")
-        fig.suptitle(f"What the {self.slider.description} slider switches between")
+            subfig.suptitle(f"{self.description} = {label}")
+        fig.suptitle(f"What the {self.description} slider switches between")
         fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
         return fig
