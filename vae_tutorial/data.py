@@ -294,7 +294,7 @@ def _images_and_labels(images_raw: bytes, images_name: str, labels_raw: bytes, l
     labels = _parse_idx(labels_raw, labels_name, IDX_LABELS_MAGIC)
     if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise ValueError(
-            f"{images_name} holds images of shape {images.shape[1:]}, expected (28, 28)"
+            f"{images_name} holds images of shape {images.shape[1:]}, expected ({IMAGE_SIDE}, {IMAGE_SIDE})"
         )
     if len(images) != len(labels):
         raise ValueError(

@@ -15,7 +15,7 @@ import optax
 from flax import nnx
 
 from vae_tutorial import sampling
-from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
+from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
 
 __all__ = [
     "bernoulli_reconstruction", "gaussian_kl", "elbo_terms", "negative_elbo", "autoencoder_terms",
@@ -46,7 +46,7 @@ def bernoulli_reconstruction(logits: jax.Array, images: jax.Array) -> jax.Array:
     """
     images = check_images(images)
     shape = tuple(jnp.shape(logits))
-    if shape not in ((images.shape[0], IMAGE_PIXELS), (images.shape[0], 28, 28)):
+    if shape not in ((images.shape[0], IMAGE_PIXELS), (images.shape[0], IMAGE_SIDE, IMAGE_SIDE)):
         raise ValueError(f"logits must have shape [{images.shape[0]}, 28, 28] or [{images.shape[0]}, {IMAGE_PIXELS}] "
                          f"to match the images, got {shape}")
     logits = jnp.reshape(logits, images.shape)

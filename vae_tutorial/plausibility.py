@@ -23,7 +23,7 @@ import optax
 from flax import nnx
 
 from vae_tutorial import checkpoints
-from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
+from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
 from vae_tutorial.models import MLP
 
 __all__ = [
@@ -181,5 +181,5 @@ def path_confidence(model, start_images, end_images, *, steps: int = 11,
     a, b = latent.encodings(model, start_images), latent.encodings(model, end_images)
     if a.shape != b.shape:
         raise ValueError(f"start_images and end_images must pair up, got {len(a)} and {len(b)} images")
-    images = latent.decode(model, latent.paths(a, b, steps=steps)).reshape(-1, 28, 28)
+    images = latent.decode(model, latent.paths(a, b, steps=steps)).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     return confidence(images, classifier=classifier).reshape(len(a), steps)

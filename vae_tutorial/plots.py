@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from vae_tutorial._checks import IMAGE_SIDE
+
 __all__ = ["digits", "loss_curves", "embedding", "mark_path", "image_strip", "image_grid", "heatmap", "profile",
            "DIGIT_CMAP", "IMAGE_CMAP"]
 
@@ -113,14 +115,14 @@ def image_grid(images, xs, ys, *, title: str, xlabel: str = "$z_1$", ylabel: str
     if ys[0] > ys[-1]:
         images, ys = images[::-1], ys[::-1]
     rows, cols = images.shape[:2]
-    canvas = images[::-1].transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)  # top row = last y
+    canvas = images[::-1].transpose(0, 2, 1, 3).reshape(rows * IMAGE_SIDE, cols * IMAGE_SIDE)  # top row = last y
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1)
     step = max(1, cols // 8)  # at most about eight readable tick labels per axis
-    ax.set_xticks(np.arange(0, cols, step) * 28 + 13.5, [f"{x:.1f}" for x in xs[::step]], fontsize=9)
+    ax.set_xticks(np.arange(0, cols, step) * IMAGE_SIDE + (IMAGE_SIDE - 1) / 2, [f"{x:.1f}" for x in xs[::step]], fontsize=9)
     ystep = max(1, rows // 8)
-    ax.set_yticks(np.arange(0, rows, ystep) * 28 + 13.5, [f"{y:.1f}" for y in ys[::-1][::ystep]], fontsize=9)
+    ax.set_yticks(np.arange(0, rows, ystep) * IMAGE_SIDE + (IMAGE_SIDE - 1) / 2, [f"{y:.1f}" for y in ys[::-1][::ystep]], fontsize=9)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return ax
 
