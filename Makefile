@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install notebooks navigation benchmarks site clean
+.PHONY: lab test install notebooks navigation benchmarks site clean student study
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found %s); set PYTHON=python3.11 or newer" % sys.version.split()[0])'
@@ -30,8 +30,14 @@ notebooks: $(STAMP)   ## re-run every notebook top to bottom and save its output
 navigation: $(STAMP)  ## rewrite the navigation lines and the index
 	$(BIN)/python tools/navigation.py
 
+student: $(STAMP)     ## the student edition (solutions replaced by stubs, answers hidden) into student/
+	$(BIN)/python tools/student_edition.py
+
 site: $(STAMP)  ## the series as static HTML pages in site/, from a fresh run; the explorers work offline
 	$(BIN)/python tools/build_site.py --out site
+
+study: $(STAMP)  ## the autoencoder against the VAE over latent sizes and seeds (tens of minutes)
+	$(BIN)/python tools/latent_study.py
 
 benchmarks: $(STAMP)
 	# PyTorch is the speed reference only; 2.13.0 is the CPU build this project measured with.
