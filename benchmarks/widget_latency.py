@@ -1,41 +1,33 @@
-"""Latency of a latent-slider update: ``LatentExplorer`` against ``ipywidgets.interact`` + matplotlib.
+"""Latency of a latent-explorer update: decoding in the browser against a kernel round trip.
 
-Both show the pretrained 2-D VAE's decoding of the code set by two sliders with the same ranges
-and steps (the explorer's). The conventional version is the one found in most tutorials::
+Three widgets show the pretrained 2-D VAE's decoding of the code set by two sliders with the
+same ranges and steps, in one JupyterLab page (one kernel):
 
-    def show(z1, z2):
-        image = np.asarray(model.decode(jnp.array([[z1, z2]], dtype=jnp.float32)))[0]
-        plt.figure(figsize=(2.5, 2.5)); plt.imshow(image, cmap="gray", vmin=0, vmax=1)
-        plt.axis("off"); plt.title(f"z = ({z1:.2f}, {z2:.2f})"); plt.show()
-    interact(show, z1=FloatSlider(...), z2=FloatSlider(...))
+* ``LatentExplorer`` (``vae_tutorial.widgets``): the weights are in the browser; a key press
+  decodes in JavaScript and paints a canvas in the key's own event handler.
+* the kernel-side explorer the course had before (a copy is below, ``KERNEL_EXPLORER``): every
+  slider change goes to the kernel, a jitted decoder makes the digit, Pillow a PNG, and an
+  ``ipywidgets.Image`` brings it back (the map with its marker is left out here);
+* ``ipywidgets.interact`` + matplotlib, the recipe found in most tutorials.
 
-What is measured:
+What is measured (headless Chromium driving JupyterLab, as ``tests/test_browser.py`` does):
 
-* kernel (in this Python process, no front end attached, so sending the comm message costs
-  nothing): the time from ``slider.value = v`` to the new PNG bytes, p50 and p99 over
-  ``--changes`` changes sweeping the first slider's range after a warm-up. For the explorer
-  that is its observer: jitted decode, PNG encoding of the digit and of the map with the marker
-  pasted. For ``interact`` it is the function body as ``plt.show()`` runs it under Jupyter's
-  inline backend: eager decode, new figure, ``imshow``, Agg draw and PNG encoding
-  (``IPython.core.pylabtools.print_figure``, as ``matplotlib_inline`` calls it), figure closed.
-* browser: JupyterLab and headless Chromium (the set-up of ``tests/test_browser.py``) run a
-  notebook that shows the widgets in one kernel. For each of ``--presses`` key presses on each
-  widget (alternately, ArrowRight and ArrowLeft on its first slider's handle), the page records
-  the time from the ``keydown`` event to the frame after the new image has been decoded (a
-  MutationObserver sees the new ``src``/``<img>``, then ``img.decode()`` and
-  ``requestAnimationFrame``). This includes the kernel round trip and the browser's work.
-  The first press on each widget is a warm-up and is not counted. Reported: p50 (and p90) per
-  widget, the ratio interact / explorer, and how many images arrived with no press pending
-  (they are tracked, so that none is taken for the answer to the next press). A third widget
-  gives the floor of this path: a slider whose observer only swaps between two ready-made digit
-  PNGs, so its latency is the Jupyter round trip and the browser's work alone.
+* key press to new pixels: from the ``keydown`` event on a focused slider to the moment the new
+  pixels exist (the canvas was repainted: a MutationObserver sees its ``data-draws`` change;
+  for the image widgets the new ``<img>`` has decoded), and to the next animation frame after
+  that (``requestAnimationFrame``: the physical floor of "on screen", 16.7 ms at 60 Hz). The
+  first press on each widget is a warm-up. p50 and p95 per widget and the ratios.
+* dragging on the pad: Playwright moves the mouse over the map with the button down
+  (``--moves`` pointer moves); reported: decodes per second while dragging, pointer moves per
+  decode, and animation frames during the drag whose gap exceeded 1.5 frames (dropped frames).
+* the same key presses and drag on a static page built by ``tools/build_site.py``, opened from
+  ``file://`` with no kernel.
 
-Run it on a quiet machine: the kernel, the server and Chromium share the cores, so other load
-lengthens the browser figures of both widgets.
+The kernel, the server and Chromium share the cores: run it on a quiet machine.
 
 Usage::
 
-    python benchmarks/widget_latency.py [--changes 500] [--presses 50] [--no-browser] [--json out.json]
+    python benchmarks/widget_latency.py [--presses 40] [--moves 300] [--json out.json]
 """
 
 from __future__ import annotations
@@ -47,22 +39,55 @@ import pathlib
 import platform
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-import test_browser  # noqa: E402  (JupyterLab + Chromium helpers, shared with the browser test)
+sys.path.insert(0, str(ROOT / "tools"))
+import browser  # noqa: E402  (Jupyter + Chromium helpers, shared with the browser tests)
+import build_site  # noqa: E402
 from sysinfo import cpu_model, usable_cores, version  # noqa: E402
 
 MODEL = "vae-2d"
-VERSIONED = ("jax", "jaxlib", "flax", "numpy", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel",
-             "matplotlib", "matplotlib-inline", "pillow", "playwright")
+VERSIONED = ("jax", "jaxlib", "flax", "numpy", "ipywidgets", "anywidget", "jupyterlab", "jupyterlab_widgets",
+             "ipykernel", "matplotlib", "pillow", "playwright")
 
-# The conventional widget, run in-process for (a) and in the notebook for (b): one source.
+# The kernel-side explorer of the previous version (digit only), kept here for comparison.
+KERNEL_EXPLORER = '''\
+import functools, io
+import ipywidgets, jax, jax.numpy as jnp, numpy as np
+from flax import nnx
+from PIL import Image as PILImage
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def _pixels(graphdef, state, z):
+    image = nnx.merge(graphdef, state).decode(z)
+    pixels = jnp.round((1.0 - image) * 255.0).astype(jnp.uint8)
+    return jnp.repeat(jnp.repeat(pixels, 6, axis=1), 6, axis=2)
+
+
+class KernelExplorer(ipywidgets.HBox):
+    def __init__(self, model, like):
+        self.graphdef, self.state = nnx.split(model)
+        self.sliders = [ipywidgets.FloatSlider(value=s.value, min=s.min, max=s.max, step=s.step,
+                                               description=s.description) for s in like.sliders]
+        self.image = ipywidgets.Image(format="png", width=168, height=168)
+        for s in self.sliders:
+            s.observe(lambda _: self.render(), names="value")
+        super().__init__([ipywidgets.VBox(self.sliders), self.image])
+        self.add_class("bench-kernel")
+        self.render()
+
+    def render(self):
+        z = jnp.asarray([[s.value for s in self.sliders]], dtype=jnp.float32)
+        buffer = io.BytesIO()
+        PILImage.fromarray(np.asarray(_pixels(self.graphdef, self.state, z))[0]).save(buffer, "PNG", compress_level=1)
+        self.image.value = buffer.getvalue()
+'''
+
 INTERACT_SOURCE = '''\
 import ipywidgets
 import jax.numpy as jnp
@@ -77,10 +102,6 @@ def show(z1, z2):
     plt.axis("off")
     plt.title(f"z = ({z1:.2f}, {z2:.2f})")
     plt.show()
-
-
-def slider_like(s):
-    return ipywidgets.FloatSlider(value=s.value, min=s.min, max=s.max, step=s.step, description=s.description)
 '''
 
 NOTEBOOK_CELLS = [
@@ -88,214 +109,191 @@ NOTEBOOK_CELLS = [
     "from vae_tutorial import data, pretrained, widgets\n"
     "mnist = data.load_mnist()\n"
     f"model = pretrained.load({MODEL!r})",
-    "explorer = widgets.LatentExplorer(model, mnist.test_images, mnist.test_labels)\n"
-    "explorer",
+    "explorer = widgets.LatentExplorer(model, mnist.test_images, mnist.test_labels)\nexplorer",
+    KERNEL_EXPLORER + "kernel_explorer = KernelExplorer(model, explorer)\nkernel_explorer",
     INTERACT_SOURCE
-    + "conventional = ipywidgets.interactive(show, **{s.description: slider_like(s) for s in explorer.sliders})\n"
-    "conventional.add_class('bench-interact')\n"
-    "conventional",
-    # The floor: a slider whose observer only swaps in one of two ready-made PNGs (no decoding).
-    "pngs = [explorer.image.value]\n"
-    "explorer.sliders[1].value += explorer.sliders[1].step  # a second, different digit PNG\n"
-    "pngs.append(explorer.image.value)\n"
-    "floor_slider = ipywidgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.1, description='floor')\n"
-    "floor_image = ipywidgets.Image(value=pngs[0], format='png')\n"
-    "floor_image.add_class('bench-floor-image')\n"
-    "floor_slider.observe(lambda c: setattr(floor_image, 'value', pngs[round(c['new'] * 10) % 2]), 'value')\n"
-    "floor = ipywidgets.HBox([floor_slider, floor_image])\n"
-    "floor.add_class('bench-floor')\n"
-    "floor",
+    + "conventional = ipywidgets.interactive(show, **{s.description: ipywidgets.FloatSlider(value=s.value, min=s.min,"
+    " max=s.max, step=s.step, description=s.description) for s in explorer.sliders})\n"
+    "conventional.add_class('bench-interact')\nconventional",
     "print('cells done')",
 ]
+SITE_CELLS = [
+    "from vae_tutorial import data, pretrained, widgets\nmnist = data.load_mnist()",
+    f"widgets.LatentExplorer(pretrained.load({MODEL!r}), mnist.test_images, mnist.test_labels)",
+]
 
-# Page-side clock: keydown on a widget -> its new image decoded and painted.
-INSTALL_PROBES = """roots => {
+# name -> (root, what to focus, what changes, kind)
+LAB_WIDGETS = {
+    "browser": (".vae-latent-explorer", "input.vae-slider-input", "canvas.vae-latent-image", "canvas"),
+    "kernel": (".bench-kernel", ".noUi-handle", "img", "img"),
+    "interact": (".bench-interact", ".noUi-handle", "img", "img"),
+}
+LABELS = {"browser": "LatentExplorer (decodes in the browser)", "kernel": "kernel-side explorer (before)",
+          "interact": "interact + matplotlib"}
+
+# Page-side clock: keydown inside a widget -> its new pixels (and the next frame).
+INSTALL_PROBES = """widgets => {
   window.__latency = {};
-  for (const [name, sel, imgSel] of roots) {
-    const root = document.querySelector(sel);
-    const state = {root, imgSel, t0: null, samples: [], lastImg: null, lastSrc: null};
-    const current = () => root.querySelector(imgSel);
-    state.lastImg = current(); state.lastSrc = state.lastImg && state.lastImg.src;
-    new MutationObserver(() => {
-      const img = current();
-      if (!img || !img.src || (img === state.lastImg && img.src === state.lastSrc)) return;
-      // Track every new image, also one that arrives with no press pending (e.g. a late
-      // duplicate), so that it is never mistaken for the answer to the next press.
-      state.lastImg = img; state.lastSrc = img.src;
-      if (state.t0 === null) { state.unasked = (state.unasked || 0) + 1; return; }
+  for (const [name, root, target, kind] of widgets) {
+    const node = document.querySelector(root);
+    const state = {node, t0: null, pixels: [], frames: [], unasked: 0};
+    const done = () => {
       const t0 = state.t0; state.t0 = null;
-      img.decode().catch(() => null)
-        .then(() => requestAnimationFrame(() => state.samples.push(performance.now() - t0)));
-    }).observe(root, {subtree: true, childList: true, attributes: true, attributeFilter: ["src"]});
+      state.pixels.push(performance.now() - t0);
+      requestAnimationFrame(() => state.frames.push(performance.now() - t0));
+    };
+    if (kind === "canvas") {
+      new MutationObserver(() => (state.t0 === null ? state.unasked++ : done()))
+        .observe(node.querySelector(target), {attributes: true, attributeFilter: ["data-draws"]});
+    } else {
+      let last = node.querySelector(target), lastSrc = last && last.src;
+      new MutationObserver(() => {
+        const img = node.querySelector(target);
+        if (!img || !img.src || (img === last && img.src === lastSrc)) return;
+        last = img; lastSrc = img.src;
+        if (state.t0 === null) { state.unasked++; return; }
+        img.decode().catch(() => null).then(done);
+      }).observe(node, {subtree: true, childList: true, attributes: true, attributeFilter: ["src"]});
+    }
     window.__latency[name] = state;
   }
   document.addEventListener("keydown", event => {
     for (const state of Object.values(window.__latency))
-      if (state.root.contains(event.target)) state.t0 = performance.now();
+      if (state.node.contains(event.target)) state.t0 = performance.now();
   }, true);
 }"""
 
-WIDGETS = {  # name -> (root selector, image selector inside it)
-    "explorer": (".vae-latent-explorer", "img.vae-latent-image"),
-    "interact": (".bench-interact", "img"),
-    "floor": (".bench-floor", "img.bench-floor-image"),
-}
-LABELS = {"explorer": "LatentExplorer (digit + map)", "interact": "interact + matplotlib",
-          "floor": "floor: swap in a ready PNG"}
+FRAME_CLOCK = """() => {
+  window.__frames = [];
+  const tick = t => { window.__frames.push(t); if (window.__frames.length < 100000) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}"""
 
-
-# ------------------------------------------------------------------------------------------
-# Machine and versions
-# ------------------------------------------------------------------------------------------
 
 def machine() -> dict:
     return {"cpu": cpu_model(), "cores": usable_cores(), "platform": platform.platform(),
             "python": platform.python_version(), **{name: version(name) for name in VERSIONED}}
 
 
-def percentiles(samples_ms: list[float]) -> dict:
-    a = np.asarray(samples_ms)
-    return {"n": len(a), "p50_ms": float(np.percentile(a, 50)), "p90_ms": float(np.percentile(a, 90)),
-            "p99_ms": float(np.percentile(a, 99))}
+def percentiles(samples_ms) -> dict:
+    a = np.asarray(samples_ms, dtype=np.float64)
+    return {"n": int(len(a)), "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
+            "max_ms": float(a.max())}
 
 
-# ------------------------------------------------------------------------------------------
-# (a) In the kernel
-# ------------------------------------------------------------------------------------------
+def press_keys(page, widgets: dict, presses: int, settle_ms: int = 120) -> dict:
+    page.evaluate(INSTALL_PROBES, [[n, *spec] for n, spec in widgets.items()])
+    for i in range(presses + 1):  # the first press on each widget is a warm-up
+        for name, (root, focus, _, _) in widgets.items():
+            count = page.evaluate("n => window.__latency[n].frames.length", name)
+            page.focus(f"{root} {focus} >> nth=0")
+            page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
+            page.wait_for_function("([n, c]) => window.__latency[n].frames.length > c", arg=[name, count],
+                                   timeout=30_000)
+            page.wait_for_timeout(settle_ms)
+    probes = page.evaluate("() => Object.fromEntries(Object.entries(window.__latency).map(([k, s]) =>"
+                           " [k, {pixels: s.pixels, frames: s.frames, unasked: s.unasked}]))")
+    return {name: {"to_pixels": percentiles(p["pixels"][1:]), "to_next_frame": percentiles(p["frames"][1:]),
+                   "updates_without_a_press": p["unasked"]} for name, p in probes.items()}
 
 
-def _sweep(slider, n: int) -> list[float]:
-    """``n`` distinct values going back and forth over the slider's range."""
-    values = np.linspace(slider.min, slider.max, 97)
-    values = np.concatenate([values, values[-2:0:-1]])
-    return [float(values[i % len(values)]) for i in range(n)]
+def drag(page, root: str, moves: int) -> dict:
+    """Drag across the pad with the button down; decodes per second and frames dropped meanwhile."""
+    overlay = page.locator(f"{root} canvas.vae-pad-overlay")
+    box = overlay.bounding_box()
+    x0, y0 = box["x"] + 0.25 * box["width"], box["y"] + 0.3 * box["height"]
+    x1, y1 = box["x"] + 0.7 * box["width"], box["y"] + 0.7 * box["height"]
+    draws = f"() => Number(document.querySelector('{root} canvas.vae-latent-image').dataset.draws)"
+    page.mouse.move(x0, y0)
+    page.evaluate(FRAME_CLOCK)
+    page.wait_for_timeout(200)
+    start_draws = page.evaluate(draws)
+    start = page.evaluate("() => performance.now()")
+    page.mouse.down()
+    for k in range(1, moves + 1):  # back and forth along the diagonal
+        f = (k % 100) / 100 if (k // 100) % 2 == 0 else 1 - (k % 100) / 100
+        page.mouse.move(x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+    page.mouse.up()
+    end = page.evaluate("() => performance.now()")
+    page.wait_for_timeout(100)
+    decoded = page.evaluate(draws) - start_draws
+    frames = np.asarray(page.evaluate("([a, b]) => window.__frames.filter(t => t >= a && t <= b)", [start, end]))
+    gaps = np.diff(frames)
+    interval = float(np.median(gaps)) if len(gaps) else float("nan")
+    seconds = (end - start) / 1e3
+    return {"pointer_moves": moves, "seconds": seconds, "decodes": int(decoded),
+            "decodes_per_second": decoded / seconds, "moves_per_second": moves / seconds,
+            "frames": int(len(frames)), "frame_interval_ms": interval,
+            "frames_dropped": int(np.sum(np.round(gaps / interval) - 1)) if len(gaps) else 0}
 
 
-def time_changes(set_value, values, new_png) -> list[float]:
-    """Milliseconds from ``set_value(v)`` to the return of new PNG bytes, for each value."""
-    times = []
-    for v in values:
-        old = new_png()
-        start = time.perf_counter()
-        set_value(v)
-        png = new_png()
-        times.append((time.perf_counter() - start) * 1e3)
-        assert png is not old, "the update did not produce new PNG bytes"
-    return times
-
-
-def kernel_latency(changes: int, warmup: int = 20) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from IPython.core.pylabtools import print_figure
-
-    from vae_tutorial import data, pretrained, widgets
-
-    mnist = data.load_mnist()
-    model = pretrained.load(MODEL)
-    explorer = widgets.LatentExplorer(model, mnist.test_images, mnist.test_labels)
-    slider = explorer.sliders[0]
-    values = _sweep(slider, warmup + changes)
-
-    def set_slider(v):
-        slider.value = v
-
-    ours = time_changes(set_slider, values, lambda: explorer.image.value)[warmup:]
-
-    namespace = {"model": model}
-    exec(INTERACT_SOURCE, namespace)
-    last = {"png": b""}
-
-    def inline_show():
-        # What plt.show() does under Jupyter's inline backend: draw and encode each figure, close it.
-        for number in plt.get_fignums():
-            last["png"] = print_figure(plt.figure(number), "png", bbox_inches="tight")
-            plt.close(number)
-
-    plt.show = inline_show
-
-    def show_inline(v):
-        namespace["show"](v, explorer.sliders[1].value)
-
-    theirs = time_changes(show_inline, values, lambda: last["png"])[warmup:]
-    return {"explorer": percentiles(ours), "interact": percentiles(theirs)}
-
-
-# ------------------------------------------------------------------------------------------
-# (b) In the browser
-# ------------------------------------------------------------------------------------------
-
-
-def browser_latency(presses: int, settle_ms: int = 150) -> dict:
+def lab_run(presses: int, moves: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="vae-tutorial-bench-") as tmp:
-        test_browser.write_notebook(pathlib.Path(tmp) / "latency.ipynb", NOTEBOOK_CELLS)
-        with test_browser.jupyter_lab(pathlib.Path(tmp)) as (base, token), test_browser.chromium_page() as page:
-            browser_version = page.context.browser.version
-            test_browser.open_and_run_all(page, base, token, "latency.ipynb")
-            page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=180_000)
-            for root, img in WIDGETS.values():
-                page.wait_for_function("sel => (document.querySelector(sel) || {}).src", arg=f"{root} {img}",
-                                       timeout=60_000)
-            page.evaluate(INSTALL_PROBES, [[name, root, img] for name, (root, img) in WIDGETS.items()])
-            for i in range(presses + 1):  # the first press on each widget is a warm-up
-                for name, (root, _) in WIDGETS.items():
-                    count = page.evaluate("name => window.__latency[name].samples.length", name)
-                    page.focus(f"{root} .noUi-handle >> nth=0")
-                    page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-                    page.wait_for_function("([name, n]) => window.__latency[name].samples.length > n",
-                                           arg=[name, count], timeout=30_000)
-                    page.wait_for_timeout(settle_ms)
-            errors = test_browser.widget_errors(page)
-            probes = page.evaluate("() => Object.fromEntries(Object.entries(window.__latency)"
-                                   ".map(([k, s]) => [k, {samples: s.samples, unasked: s.unasked || 0}]))")
+        browser.write_notebook(pathlib.Path(tmp) / "latency.ipynb", NOTEBOOK_CELLS)
+        with browser.jupyter_server(pathlib.Path(tmp)) as (base, token), browser.chromium_page() as page:
+            chromium = page.context.browser.version
+            browser.open_and_run_all(page, base, token, "latency.ipynb")
+            page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=300_000)
+            for root, _, target, _ in LAB_WIDGETS.values():
+                page.wait_for_selector(f"{root} {target}", timeout=60_000)
+            result = press_keys(page, LAB_WIDGETS, presses)
+            result["drag"] = drag(page, ".vae-latent-explorer", moves)
+            errors = browser.widget_errors(page)
     if errors:
         raise RuntimeError(f"a widget showed an error in the browser: {errors}")
-    result = {}
-    for name, probe in probes.items():
-        result[name] = percentiles(probe["samples"][1:])
-        result[name]["images_without_a_press"] = probe["unasked"]
-    result["chromium"] = browser_version
+    result["chromium"] = chromium
     return result
 
 
-# ------------------------------------------------------------------------------------------
+def static_run(presses: int, moves: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vae-tutorial-bench-site-") as tmp:
+        notebook = browser.write_notebook(pathlib.Path(tmp) / "01-latency.ipynb", SITE_CELLS)
+        build_site.build([notebook], pathlib.Path(tmp) / "site", index=False)
+        with browser.chromium_page() as page:
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
+                       else r.abort())
+            page.goto((pathlib.Path(tmp) / "site" / "01-latency.html").as_uri())
+            page.wait_for_selector(".vae-latent-explorer canvas.vae-latent-image", timeout=30_000)
+            result = press_keys(page, {"browser": LAB_WIDGETS["browser"]}, presses)
+            result["drag"] = drag(page, ".vae-latent-explorer", moves)
+    return result
+
+
+def report(title: str, result: dict) -> None:
+    print(f"\n{title}")
+    for name, label in LABELS.items():
+        if name not in result:
+            continue
+        px, fr = result[name]["to_pixels"], result[name]["to_next_frame"]
+        print(f"  {label:42s} to pixels p50 {px['p50_ms']:6.1f} ms p95 {px['p95_ms']:6.1f} ms | "
+              f"to next frame p50 {fr['p50_ms']:6.1f} ms p95 {fr['p95_ms']:6.1f} ms")
+    if "kernel" in result:
+        for other in ("kernel", "interact"):
+            ratio = result[other]["to_pixels"]["p50_ms"] / result["browser"]["to_pixels"]["p50_ms"]
+            result[f"p50_ratio_{other}_over_browser"] = ratio
+            print(f"  p50 ratio {LABELS[other]} / in-browser explorer (to pixels): {ratio:.0f}x")
+    d = result["drag"]
+    print(f"  drag on the pad: {d['pointer_moves']} pointer moves in {d['seconds']:.2f} s, {d['decodes']} decodes "
+          f"({d['decodes_per_second']:.0f} per second), {d['frames']} frames, {d['frames_dropped']} dropped")
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--changes", type=int, default=500, help="slider changes timed in the kernel")
-    parser.add_argument("--presses", type=int, default=50, help="key presses timed in the browser, per widget")
-    parser.add_argument("--no-browser", action="store_true", help="skip the JupyterLab + Chromium part")
+    parser.add_argument("--presses", type=int, default=40, help="timed key presses per widget")
+    parser.add_argument("--moves", type=int, default=300, help="pointer moves in the drag")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
     args = parser.parse_args(argv)
-
     results = {"machine": machine(), "model": MODEL}
     print("machine: " + ", ".join(f"{k} {v}" for k, v in results["machine"].items()), flush=True)
-
-    kernel = results["kernel"] = kernel_latency(args.changes)
-    print(f"\n(a) kernel: slider change -> new PNG bytes, {args.changes} changes")
-    for name, label in (("explorer", "LatentExplorer (digit + map)"), ("interact", "interact + matplotlib")):
-        r = kernel[name]
-        print(f"  {label:32s} p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms")
-    print(f"  p50 ratio interact / explorer: {kernel['interact']['p50_ms'] / kernel['explorer']['p50_ms']:.1f}x")
-
-    if args.no_browser:
-        print("\n(b) browser: skipped (--no-browser)")
-    elif (reason := test_browser.chromium_missing_reason()) is not None:
-        print(f"\n(b) browser: skipped ({reason})")
-    else:
-        browser = results["browser"] = browser_latency(args.presses)
-        print(f"\n(b) browser: key press -> new image painted, {args.presses} presses per widget, "
-              f"JupyterLab {version('jupyterlab')}, headless Chromium {browser['chromium']}")
-        for name, label in LABELS.items():
-            r = browser[name]
-            print(f"  {label:32s} p50 {r['p50_ms']:7.1f} ms   p90 {r['p90_ms']:7.1f} ms"
-                  f"   (images shown with no press pending: {r['images_without_a_press']})")
-        ratio = browser["interact"]["p50_ms"] / browser["explorer"]["p50_ms"]
-        browser["p50_ratio"] = ratio
-        print(f"  p50 ratio interact / explorer: {ratio:.1f}x")
+    reason = browser.chromium_missing_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return results
+    results["jupyterlab"] = lab_run(args.presses, args.moves)
+    report(f"JupyterLab {version('jupyterlab')}, headless Chromium {results['jupyterlab']['chromium']}: "
+           f"{args.presses} key presses per widget", results["jupyterlab"])
+    results["static_page"] = static_run(args.presses, args.moves)
+    report("static page from file:// (tools/build_site.py), no kernel", results["static_page"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return results

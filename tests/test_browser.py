@@ -1,224 +1,193 @@
-"""A real browser drives a LatentExplorer in JupyterLab: the widget renders and follows its slider.
+"""Real browsers drive the explorers: JupyterLab 4, Notebook 7, and the static site from file://.
 
-Starts JupyterLab on 127.0.0.1 (free port, temporary token, temporary Jupyter config, runtime,
-data and workspace directories), writes a small notebook that shows a LatentExplorer on the
-pretrained 2-D VAE, runs it in headless Chromium (Debian's ``/usr/bin/chromium`` driven by
-Playwright), presses ArrowRight on a focused slider handle and checks that the decoded image
-changes and that no widget shows an error. Skips without Chromium, except with ``CI=true``.
-
-The helpers (``jupyter_lab``, ``chromium_page``, ``write_notebook``, ``open_and_run_all``) are
-shared with ``benchmarks/widget_latency.py``.
+Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright; helpers in
+``tools/browser.py``) checks that a slider key press and a drag on the pad repaint the canvas,
+that the pixels painted agree with ``model.decode`` within one grey level at the code shown,
+that the explorer keeps working while a cell keeps the kernel busy (and the kernel learns the
+new state afterwards), that Notebook 7 renders it too, and that a page built by
+``tools/build_site.py`` works from ``file://`` with every network request refused.
+Skips without Chromium, except with ``CI=true``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 
+import numpy as np
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-SERVER_START_TIMEOUT = 120.0  # seconds; a cold start on a busy 2-core machine takes ~10 s
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+import browser  # noqa: E402
+
 KERNEL_TIMEOUT_MS = 180_000  # until the notebook's widgets are displayed (imports, model loading)
-ERROR_TEXTS = ("Error displaying widget", "Traceback (most recent call last)")
-
 EXPLORER = ".vae-latent-explorer"
-DIGIT_IMG = f"{EXPLORER} img.vae-latent-image"
+DIGIT = f"{EXPLORER} canvas.vae-latent-image"
+SLIDER = f"{EXPLORER} input.vae-slider-input >> nth=0"
+PAD = f"{EXPLORER} canvas.vae-pad-overlay"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def jupyter_lab(root_dir: pathlib.Path, *, timeout: float = SERVER_START_TIMEOUT):
-    """Run JupyterLab on 127.0.0.1 serving ``root_dir``; yield ``(base_url, token)``; stop it after.
-
-    Everything Jupyter writes (config, runtime files, data, lab workspaces and settings, IPython
-    profile) goes to a temporary directory, so the user's own set-up is neither read nor changed.
-    The server runs in its own process group, which is ended (server and kernels) on exit.
-    """
-    token = secrets.token_hex(16)
-    port = _free_port()
-    home = pathlib.Path(tempfile.mkdtemp(prefix="vae-tutorial-jupyter-"))
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_DATA_DIR=str(home / "data"), IPYTHONDIR=str(home / "ipython"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"), PYTHONUNBUFFERED="1")
-    command = [
-        sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-        "--ServerApp.allow_root=True",  # CI containers run as root
-        f"--ServerApp.root_dir={root_dir}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
-        f"--LabApp.user_settings_dir={home / 'settings'}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True",
-    ]
-    # No "get notified about Jupyter news?" toast over the page.
-    news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    news.parent.mkdir(parents=True)
-    news.write_text('{"fetchNews": "false"}')
-    log_path = home / "server.log"
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root_dir,
-                                  start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with code {server.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                request = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterLab did not answer in {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield base, token
-    finally:
-        _stop(server)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """End the server and its kernels (its process group): SIGTERM, then SIGKILL after 10 s."""
-    if server.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    # Kernels live in the server's process group; make sure none outlives it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=10)
-
-
-def chromium_missing_reason() -> str | None:
-    """Why the browser cannot run here (None when it can); with CI=true a missing browser fails."""
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    return None
-
-
-@contextlib.contextmanager
-def chromium_page(*, width: int = 1400, height: int = 1000):
-    """A page in headless Chromium (``/usr/bin/chromium`` through Playwright); closed on exit."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": width, "height": height})
-        finally:
-            browser.close()
-
-
-def write_notebook(path: pathlib.Path, sources: list[str]) -> pathlib.Path:
-    """Write a notebook of code cells (kernel ``python3``) to ``path``."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
-def open_and_run_all(page, base: str, token: str, name: str) -> None:
-    """Open notebook ``name`` in JupyterLab, wait for its kernel, run all cells.
-
-    The server runs with ``expose_app_in_browser``, so the page can wait on the notebook's own
-    kernel connection (the toolbar's status reads "idle" before any kernel exists) and run the
-    ``notebook:run-all-cells`` command directly.
-    """
-    page.goto(f"{base}/lab/tree/{name}?token={token}")
-    page.wait_for_function(
-        """name => {
-            const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-            const kernel = panel && panel.sessionContext && panel.sessionContext.session
-                && panel.sessionContext.session.kernel;
-            return panel && panel.context.path === name && kernel
-                && kernel.connectionStatus === "connected" && kernel.status === "idle";
-        }""", arg=name, timeout=120_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
-        "sel => /\\[(\\*|\\d+)\\]/.test(document.querySelector(sel).textContent)",
-        arg=".jp-Notebook .jp-CodeCell .jp-InputPrompt", timeout=30_000)
-
-
-def widget_errors(page) -> list[str]:
-    """Error texts visible in the notebook's outputs (failed widget views, tracebacks)."""
-    text = page.inner_text(".jp-Notebook")
-    return [error for error in ERROR_TEXTS if error in text]
-
-
-def press_and_wait_for_new_src(page, handle_selector: str, img_selector: str, *, timeout_ms: int = 30_000) -> str:
-    """Focus a slider handle, press ArrowRight, wait until the image's src changes; return the new src."""
-    old = page.get_attribute(img_selector, "src")
-    page.focus(handle_selector)
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function("([sel, old]) => document.querySelector(sel).src !== old",
-                           arg=[img_selector, old], timeout=timeout_ms)
-    return page.get_attribute(img_selector, "src")
-
-
-TEST_CELLS = [
+CELLS = [
+    "import time\n"
     "from vae_tutorial import data, pretrained, widgets\n"
     "mnist = data.load_mnist()",
     "explorer = widgets.LatentExplorer(pretrained.load('vae-2d'), mnist.test_images, mnist.test_labels)\n"
     "explorer",
     "print('cells done')",
 ]
+BUSY_CELL = "time.sleep(12)  # the kernel is busy; the explorer is not\nprint('slept')"
+
+READ_CANVAS = """sel => {
+  const canvas = document.querySelector(sel);
+  const data = canvas.getContext("2d").getImageData(0, 0, 28, 28).data;
+  const grey = [];
+  for (let i = 0; i < 784; i++) grey.push(data[4 * i]);
+  return {z: canvas.dataset.z.split(",").map(Number), grey, draws: Number(canvas.dataset.draws)};
+}"""
+
+# Run code in the notebook's kernel from the page and return what it printed.
+RUN_IN_KERNEL = """code => new Promise(resolve => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code});
+  let text = "";
+  future.onIOPub = msg => { if (msg.header.msg_type === "stream") text += msg.content.text; };
+  future.done.then(() => resolve(text));
+})"""
 
 
-@pytest.mark.browser
-def test_latent_explorer_follows_its_slider_in_jupyterlab(tmp_path):
-    reason = chromium_missing_reason()
+def _need_browser():
+    reason = browser.chromium_missing_reason()
     if reason:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but the browser test cannot run: {reason}")
         pytest.skip(reason)
-    write_notebook(tmp_path / "explorer.ipynb", TEST_CELLS)
-    with jupyter_lab(tmp_path) as (base, token), chromium_page() as page:
-        open_and_run_all(page, base, token, "explorer.ipynb")
-        page.wait_for_function(f"() => (document.querySelector({DIGIT_IMG!r}) || {{}}).src", timeout=KERNEL_TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def vae2():
+    from vae_tutorial import pretrained
+
+    return pretrained.load("vae-2d")
+
+
+def canvas(page, selector: str = DIGIT) -> dict:
+    return page.evaluate(READ_CANVAS, selector)
+
+
+def assert_pixels_agree(shown: dict, model) -> None:
+    """The canvas shows ``model.decode`` at the code it says it shows, within one grey level."""
+    from vae_tutorial import latent
+
+    expected = np.round((1.0 - latent.decode(model, np.asarray(shown["z"], np.float32))) * 255.0).reshape(-1)
+    assert np.abs(np.asarray(shown["grey"]) - expected).max() <= 1
+
+
+def press_right(page, selector: str = SLIDER) -> dict:
+    before = canvas(page)
+    page.focus(selector)
+    page.keyboard.press("ArrowRight")
+    after = canvas(page)  # drawn in the key's own handler: no waiting
+    assert after["z"] != before["z"] and after["grey"] != before["grey"]
+    return after
+
+
+def drag_on_pad(page, model) -> dict:
+    box = page.locator(PAD).bounding_box()
+    x, y = box["x"] + 0.45 * box["width"], box["y"] + 0.45 * box["height"]
+    before = canvas(page)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    pressed = canvas(page)
+    assert pressed["z"] != before["z"]
+    page.mouse.move(x + 40, y + 30, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(50)
+    dragged = canvas(page)
+    assert dragged["draws"] >= pressed["draws"] + 4  # followed the pointer, not just the end point
+    assert dragged["z"][0] > pressed["z"][0] and dragged["z"][1] < pressed["z"][1]  # right and down: z2 falls
+    assert_pixels_agree(dragged, model)
+    return dragged
+
+
+@pytest.mark.browser
+def test_explorer_in_jupyterlab_follows_slider_and_pad_while_the_kernel_is_busy(tmp_path, vae2):
+    _need_browser()
+    browser.write_notebook(tmp_path / "explorer.ipynb", [*CELLS, BUSY_CELL])
+    with browser.jupyter_server(tmp_path, app="lab") as (base, token), browser.chromium_page() as page:
+        browser.open_and_run_all(page, base, token, "explorer.ipynb")
         page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=KERNEL_TIMEOUT_MS)
-        assert page.locator(f"{EXPLORER} .widget-slider").count() == 2
-        assert widget_errors(page) == []
-        readout = f"{EXPLORER} .widget-slider >> nth=0 >> .widget-readout"
-        first_value = page.inner_text(readout)
-        handle = f"{EXPLORER} .noUi-handle >> nth=0"
-        map_img = f"{EXPLORER} img:not(.vae-latent-image)"
-        old_map = page.get_attribute(map_img, "src")
-        sources = [page.get_attribute(DIGIT_IMG, "src")]
+        page.wait_for_selector(DIGIT, timeout=KERNEL_TIMEOUT_MS)
+        assert page.locator(f"{EXPLORER} input.vae-slider-input").count() == 2
+        assert browser.widget_errors(page) == []
+        assert_pixels_agree(canvas(page), vae2)
+        # The busy cell runs now: the kernel answers nothing until it ends.
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+                               " === 'busy'", timeout=30_000)
         for _ in range(3):
-            sources.append(press_and_wait_for_new_src(page, handle, DIGIT_IMG))
-        assert len(set(sources)) == 4
-        assert page.inner_text(readout) != first_value
-        page.wait_for_function("([sel, old]) => document.querySelector(sel).src !== old", arg=[map_img, old_map])
-        # The new PNG decodes in the browser at the widget's size (28 x 6 = 168 pixels).
-        page.wait_for_function(f"() => document.querySelector({DIGIT_IMG!r}).naturalWidth === 168")
-        assert widget_errors(page) == []
+            shown = press_right(page)
+        assert_pixels_agree(shown, vae2)
+        shown = drag_on_pad(page, vae2)
+        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+                             ) == "busy", "the kernel was expected to be still busy"
+        page.wait_for_selector(".jp-OutputArea-output:has-text('slept')", timeout=60_000)
+        # Once the kernel is free it has the state the browser moved to.
+        printed = page.evaluate(RUN_IN_KERNEL, "print(*explorer.z)")
+        np.testing.assert_allclose([float(v) for v in printed.split()], shown["z"], atol=1e-5)
+        assert browser.widget_errors(page) == []
+
+
+@pytest.mark.browser
+def test_explorer_renders_in_notebook_7(tmp_path, vae2):
+    _need_browser()
+    browser.write_notebook(tmp_path / "explorer.ipynb", CELLS)
+    with browser.jupyter_server(tmp_path, app="notebook") as (base, token), browser.chromium_page() as page:
+        browser.open_and_run_all(page, base, token, "explorer.ipynb", app="notebook")
+        page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=KERNEL_TIMEOUT_MS)
+        page.wait_for_selector(DIGIT, timeout=KERNEL_TIMEOUT_MS)
+        assert_pixels_agree(press_right(page), vae2)
+        assert browser.widget_errors(page) == []
+
+
+SITE_CELLS = [
+    "from vae_tutorial import data, pretrained, widgets\n"
+    "mnist = data.load_mnist()\n"
+    "vae = pretrained.load('vae-2d')",
+    "widgets.LatentExplorer(vae, mnist.test_images, mnist.test_labels)",
+    "widgets.ReparameterizationExplorer(vae, mnist.test_images[0], count=9)",
+]
+
+
+@pytest.mark.browser
+def test_built_site_works_from_file_with_the_network_refused(tmp_path, vae2):
+    _need_browser()
+    import build_site
+
+    notebook = browser.write_notebook(tmp_path / "01-demo.ipynb", SITE_CELLS)
+    pages = build_site.build([notebook], tmp_path / "site")
+    assert [name for name, _, _ in pages] == ["01-demo.html"] and (tmp_path / "site" / "index.html").exists()
+    html = (tmp_path / "site" / "01-demo.html").read_text()
+    assert "This page: " in html and "cdn.jsdelivr" not in html
+    with browser.chromium_page() as page:
+        refused, errors = [], []
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:", "blob:")):
+                return r.continue_()
+            refused.append(r.request.url)
+            return r.abort()
+
+        page.route("**/*", route)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((tmp_path / "site" / "01-demo.html").as_uri())
+        page.wait_for_selector(DIGIT, timeout=30_000)
+        mounts = page.eval_on_selector_all(".vae-widget-mount", "ns => ns.map(n => n.dataset.rendered || n.dataset.error)")
+        assert mounts == ["true", "true"]
+        assert_pixels_agree(canvas(page), vae2)
+        assert_pixels_agree(press_right(page), vae2)
+        drag_on_pad(page, vae2)
+        draws = canvas(page, ".vae-reparameterization-explorer canvas.vae-draw-image")
+        page.focus(".vae-reparameterization-explorer input.vae-slider-input >> nth=-1")  # the sigma scale
+        page.keyboard.press("ArrowRight")
+        assert canvas(page, ".vae-reparameterization-explorer canvas.vae-draw-image")["z"] != draws["z"]
+        assert errors == []
+        assert all("mathjax" in url.lower() for url in refused), refused  # only the equations' typesetter

@@ -119,11 +119,16 @@ def execute(path: pathlib.Path, *, timeout: int = 600):
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
     os.environ["VAE_TUTORIAL_WIDGET_WEIGHTS"] = "float16"  # the kernel inherits it
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                                     resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    try:
+        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                         resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return nb
 
 

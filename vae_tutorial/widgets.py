@@ -504,6 +504,18 @@ class LatentExplorer(_Explorer):
         self.set_z(self._fit[0] + self._fit[1] @ eps)
         return self.z
 
+    def pixels(self, z=None) -> np.ndarray:
+        """The grey levels the browser paints at code ``z`` (default: the current code), ``uint8 [28, 28]``.
+
+        Computed in NumPy from the weights exactly as they were sent (the browser's arithmetic).
+        """
+        return self._snapshot.pixels(self.z if z is None else z)[0]
+
+    @property
+    def weights_bytes(self) -> int:
+        """How many bytes of decoder weights the browser received (once)."""
+        return sum(len(layer["w"]) + len(layer["b"]) for layer in self.spec["decoder"]["layers"])
+
     # -- display -------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
