@@ -100,3 +100,110 @@ def test_cells_are_short(path):
     for cell in _code_cells(_nb(path)):
         lines = [l for l in "".join(cell["source"]).splitlines() if l.strip()]
         assert len(lines) <= 20, f"{path.name}: a code cell of {len(lines)} lines; move code into the package"
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercises, objectives and study times (issue 12)
+# ------------------------------------------------------------------------------------------------
+
+LESSONS = [p for p in NOTEBOOKS if re.match(r"0[1-9]-", p.name)]
+# Lesson notebooks whose objectives and exercises (written in /tmp/coord/exercises/*.json, inserted
+# by insert.py) are not in yet. The lead removes a name as its cells go in; the checks below skip
+# these names until then.
+AWAITING_EXERCISES = {
+    "02-interpolation-failure.ipynb",
+    "03-vae-sampling-problem.ipynb",
+    "04-reparameterization-trick.ipynb",
+    "05-the-elbo.ipynb",
+    "06-vae-against-autoencoder.ipynb",
+    "07-why-it-works.ipynb",
+    "08-how-vaes-fail.ipynb",
+    "09-latent-playground.ipynb",
+}
+CHECK_CALL = re.compile(r"\bexercises\.check_\w+\(")
+
+
+def _awaiting(path):
+    if path.name in AWAITING_EXERCISES:
+        pytest.skip(f"{path.name}: exercises and objectives not inserted yet (AWAITING_EXERCISES)")
+
+
+def _exercise_groups(nb):
+    """Cells from each markdown cell tagged `exercise` up to the next one or the next `## ` heading."""
+    groups, current = [], None
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and "exercise" in _tags(cell):
+            current = [cell]
+            groups.append(current)
+        elif cell["cell_type"] == "markdown" and source.startswith("## "):
+            current = None
+        elif current is not None:
+            current.append(cell)
+    return groups
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_opens_with_objectives_and_study_time(path):
+    _awaiting(path)
+    before_first_section = []
+    for cell in _nb(path)["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and source.startswith("## "):
+            break
+        if cell["cell_type"] == "markdown":
+            before_first_section.append(source)
+    text = "\n".join(before_first_section)
+    assert "Learning objectives" in text, f"{path.name}: no 'Learning objectives' before the first section"
+    assert re.search(r"Study time.{0,40}?\d+ minutes", text, flags=re.DOTALL), \
+        f"{path.name}: no 'Study time. About N minutes' before the first section"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_has_exercises_with_solutions(path):
+    _awaiting(path)
+    groups = _exercise_groups(_nb(path))
+    assert len(groups) >= 3, f"{path.name}: {len(groups)} cells tagged 'exercise', at least 3 wanted"
+    for group in groups:
+        title = "".join(group[0]["source"]).splitlines()[0]
+        kinds = [(c["cell_type"], set(_tags(c)), "".join(c["source"])) for c in group[1:]]
+        checks = [i for i, (kind, _, source) in enumerate(kinds) if kind == "code" and CHECK_CALL.search(source)]
+        solutions = [i for i, (kind, tags, _) in enumerate(kinds) if kind == "code" and "solution" in tags]
+        if checks:
+            assert solutions and solutions[0] < checks[0], f"{path.name}, {title}: no solution cell before its check"
+        assert solutions or any("answer" in tags for _, tags, _ in kinds), \
+            f"{path.name}, {title}: neither a solution nor an answer cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_master_solutions_pass_their_checks(path):
+    for cell in _code_cells(_nb(path)):
+        source = "".join(cell["source"])
+        if source.startswith("exercises.check_"):
+            text = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+            assert text.startswith("Passed"), f"{path.name}: `{source.strip()}` shows {text[:200]!r}"
+
+
+def _anchor(heading: str) -> str:
+    """The id JupyterLab and nbviewer give a heading: its text without markup, spaces as hyphens."""
+    return re.sub(r"[`*]", "", heading.strip()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("name", ["10-teachers-guide.ipynb", "11-glossary.ipynb"])
+def test_guide_and_glossary_links_resolve(name):
+    path = ROOT / "notebooks" / name
+    if not path.exists():
+        pytest.skip(f"{name} not written yet")
+    text = "\n".join("".join(c["source"]) for c in _nb(path)["cells"] if c["cell_type"] == "markdown")
+    links = re.findall(r"\]\((\d\d-[a-z0-9-]+\.ipynb)(?:#([^)]+))?\)", text)
+    assert links, f"{name} links to no notebook"
+    series = "01-autoencoder 02-interpolation-failure 03-vae-sampling-problem 04-reparameterization-trick " \
+             "05-the-elbo 06-vae-against-autoencoder 07-why-it-works 08-how-vaes-fail 09-latent-playground " \
+             "10-teachers-guide 11-glossary 00-index".split()
+    for target, anchor in links:
+        assert target[:-6] in series, f"{name}: link to {target}, not a notebook of the series"
+        if anchor and (ROOT / "notebooks" / target).exists():
+            headings = [line.lstrip("#").strip() for c in _nb(ROOT / "notebooks" / target)["cells"]
+                        if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()
+                        if line.startswith("#")]
+            assert anchor in {_anchor(h) for h in headings}, f"{name}: {target}#{anchor} matches no heading"
