@@ -63,7 +63,7 @@ def nav_line(paths: list[pathlib.Path], i: int, titles: dict[str, str]) -> str:
 
 def contents(paths: list[pathlib.Path], titles: dict[str, str]) -> str:
     lines = ["## Contents", ""]
-    lines += [f"{i}. [{titles[p.name]}]({p.name})" for i, p in enumerate(paths) if p.name != INDEX]
+    lines += [f"- **{p.name[:2]}** [{titles[p.name]}]({p.name})" for p in paths if p.name != INDEX]
     return "\n".join(lines)
 
 
