@@ -166,9 +166,15 @@ def test_reparameterize_accepts_correct_solutions():
         lambda key, m, lv: m + jnp.sqrt(jnp.exp(lv)) * jax.random.normal(key, m.shape, dtype=m.dtype)))
 
 
+def exp_log_var_as_std(key, mean, log_var):
+    std = jnp.exp(log_var)  # the slip: exp(log_var) is the variance
+    return mean + std * jax.random.normal(key, mean.shape)
+
+
 @pytest.mark.parametrize("mistake, words", [
-    (lambda key, m, lv: m + jnp.exp(lv) * jax.random.normal(key, m.shape), ("variance", "standard deviation",
-                                                                             "exp(log_var)")),
+    (exp_log_var_as_std, ("variance", "standard deviation", "exp(log_var)")),
+    (lambda key, m, lv: m + jnp.sqrt(jnp.exp(lv)) ** 2 * jax.random.normal(key, m.shape),
+     ("variance", "standard deviation")),  # "multiplied by the variance"
     (lambda key, m, lv: m + lv * jax.random.normal(key, m.shape), ("log_var itself",)),
     (lambda key, m, lv: m + jnp.exp(-lv / 2) * jax.random.normal(key, m.shape), ("1 / sigma",)),
     (lambda key, m, lv: m + jax.random.normal(key, m.shape), ("spread 1",)),
