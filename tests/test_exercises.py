@@ -49,7 +49,8 @@ def test_not_a_function_and_exceptions_are_reported_kindly():
     def broken(mean, log_var):
         return mean.undefined_attribute
 
-    rejected(exercises.check_gaussian_kl(broken), "raised AttributeError", "undefined_attribute")
+    broken_feedback = rejected(exercises.check_gaussian_kl(broken), "raised AttributeError", "undefined_attribute")
+    assert "return mean.undefined_attribute" in broken_feedback.message, "the failing line is quoted"
     rejected(exercises.check_gaussian_kl(lambda m, v: None), "return")
     rejected(exercises.check_gaussian_kl(lambda m, v: "text"), "not an array")
 
@@ -271,6 +272,7 @@ def test_elbo_terms():
         return rec, kl(mean, log_var)
 
     accepted(exercises.check_elbo_terms(other_noise))
+    accepted(exercises.check_elbo_terms(lambda model, images, key: model.loss_terms(images, key=key)))
 
     def at_mean(model, images, key):
         mean, log_var = model.encode(images)

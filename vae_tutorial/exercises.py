@@ -126,9 +126,9 @@ def _call(fn, *args, what: str = "your function"):
     except Exception as error:
         kind = type(error).__name__
         first = (str(error).strip().splitlines() or [""])[0][:300]
-        frames = traceback.extract_tb(error.__traceback__)
-        line = next((f" (line {f.lineno}: {f.line.strip()})" for f in reversed(frames)
-                     if f.filename.startswith("<") and f.line), "")
+        frames = traceback.extract_tb(error.__traceback__)[1:]  # [0] is this function's own call
+        line = next((f" (in line {f.lineno}: {f.line.strip()})" for f in reversed(frames)
+                     if f.line and "site-packages" not in f.filename and f.filename != __file__), "")
         advice = "Read the last lines of the error, fix the function and run the check again."
         if kind in _TRACER_ERRORS:
             advice = ("Under jax.grad the inputs are tracers, not numbers: do not convert them with "
@@ -234,6 +234,11 @@ class _TinyVAE(_TinyAutoencoder):
 
     def code(self, images):
         return self.encode(images)[0]
+
+    def loss_terms(self, images, *, key, num_samples: int = 1):
+        from vae_tutorial import losses
+
+        return losses.elbo_terms(self, images, key=key, num_samples=num_samples)
 
 
 def _tiny_autoencoder():
@@ -642,7 +647,7 @@ def _gaussian_kl(mean, log_var):
 
 @_check
 def check_gaussian_kl(fn):
-    """Check ``fn(mean, log_var) -> [n]``: KL(N(mean, diag(exp(log_var))) || N(0, I)) per image, summed over latent dims.
+    """Check ``fn(mean, log_var) -> [n]``: KL(N(mean, diag(exp(log_var))) || N(0, I)) per image, summed over dims.
 
     Tested on a batch of 5 images with 4 latent dimensions (one row is the prior itself, KL 0),
     and on a single image with one dimension.
