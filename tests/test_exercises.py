@@ -86,6 +86,8 @@ def test_reconstruction_loss():
     rejected(exercises.check_reconstruction_loss(
         lambda l, x: optax.sigmoid_binary_cross_entropy(l, x).sum(axis=-1)), "last axis only")
     rejected(exercises.check_reconstruction_loss(lambda l, x: -bce(l, x)), "sign")
+    rejected(exercises.check_reconstruction_loss(
+        lambda l, x: optax.sigmoid_binary_cross_entropy(l, x).sum(axis=0)), "batch axis (axis=0)")
     rejected(exercises.check_reconstruction_loss(lambda l, x: bce(jax.nn.sigmoid(l), x)), "sigmoid twice")
     rejected(exercises.check_reconstruction_loss(lambda l, x: bce(x, l)), "swapped")
     rejected(exercises.check_reconstruction_loss(lambda l, x: ((jax.nn.sigmoid(l) - x) ** 2).sum(axis=(1, 2))),
@@ -243,6 +245,7 @@ def kl(mean, log_var):
                                                                                 "variance")),
     (lambda m, lv: 0.5 * jnp.sum(jnp.exp(lv) + m**2 - lv, axis=-1), ("-1",)),
     (lambda m, lv: kl(m, lv)[:, None], ("shape [5, 1]",)),
+    (lambda m, lv: 0.5 * jnp.sum(jnp.exp(lv) + m**2 - 1.0 - lv, axis=0), ("batch axis (axis=0)",)),
 ])
 def test_gaussian_kl_names_the_mistake(mistake, words):
     rejected(exercises.check_gaussian_kl(mistake), *words)

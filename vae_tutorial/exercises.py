@@ -313,6 +313,8 @@ def check_reconstruction_loss(fn):
          "axis=(1, 2) (or reshape to [n, 784] first).", per_pixel.sum(axis=-1)),
         ("You returned the loss of every pixel: sum over the pixels, axis=(1, 2), to get one number per image.",
          per_pixel),
+        ("You summed over the batch axis (axis=0): sum over the two pixel axes instead, axis=(1, 2).",
+         per_pixel.sum(axis=0)),
         ("Wrong sign: you returned the log-likelihood log p(x|z); the loss is its negative (a cross-entropy "
          "is >= 0).", -right),
         ("You applied the sigmoid and then a loss that expects logits (sigmoid twice): pass the logits "
@@ -622,6 +624,8 @@ def _kl_mistakes(mean, log_var, right):
         ("You averaged over the batch: return one KL per image, shape [n] (sum over axis=-1 only).", right.mean()),
         ("You returned one term per latent dimension: sum them over the latent axis (axis=-1) to get one KL "
          "per image.", terms),
+        ("You summed over the batch axis (axis=0) instead of the latent dimensions: sum over axis=-1, one KL "
+         "per image.", terms.sum(axis=0)),
         ("Wrong sign: a KL divergence is never negative. KL = 1/2 * sum(exp(log_var) + mean**2 - 1 - log_var).",
          -right),
         ("You averaged over the latent dimensions instead of summing them: the KL of independent coordinates "
