@@ -38,6 +38,7 @@ site: $(STAMP)  ## the series as static HTML pages in site/, from a fresh run; t
 
 study: $(STAMP)  ## the autoencoder against the VAE over latent sizes and seeds (tens of minutes)
 	$(BIN)/python tools/latent_study.py
+	$(BIN)/python tools/latent_study.py --long
 
 benchmarks: $(STAMP)
 	# PyTorch is the speed reference only; 2.13.0 is the CPU build this project measured with.

@@ -7,6 +7,8 @@ size in ``LATENT_DIMS`` and every seed in ``SEEDS``, judges each trained model, 
   value`` (``model`` is ``autoencoder`` or ``vae``);
 * ``vae_tutorial/assets/latent_study_slice.csv``: the reduced slice (``SLICE``: latent size 2,
   seed 0, ``SLICE["epochs"]`` epochs) that ``tests/test_latent_study.py`` re-runs;
+* ``vae_tutorial/assets/latent_study_long.csv`` (``--long``): the losses only, after ``LONG["epochs"]``
+  epochs (the shipped models' length) for latent sizes ``LONG["latent_dims"]``: the overfitting check;
 * ``vae_tutorial/assets/latent_study.json``: the recipe, the pairs' and samples' seeds, reference
   values of real digits, the code version (git commit), package versions, the run time.
 
@@ -68,6 +70,7 @@ from vae_tutorial import checkpoints, data, judges, latent, models, plausibility
 
 ASSETS = ROOT / "vae_tutorial" / "assets"
 TABLE, SLICE_TABLE, INFO = ASSETS / "latent_study.csv", ASSETS / "latent_study_slice.csv", ASSETS / "latent_study.json"
+LONG_TABLE = ASSETS / "latent_study_long.csv"
 COLUMNS = ("model", "latent_dim", "seed", "measure", "value")
 
 RECIPE = {"hidden_sizes": [512], "activation": "relu", "epochs": 30, "batch_size": 128, "learning_rate": 1e-3,
@@ -77,6 +80,7 @@ MODELS = {"autoencoder": models.Autoencoder, "vae": models.VAE}
 LATENT_DIMS = (2, 8, 32)
 SEEDS = (0, 1, 2, 3, 4)
 SLICE = {"latent_dim": 2, "seed": 0, "epochs": 5}
+LONG = {"latent_dims": (2,), "epochs": 100}  # the overfitting check: the shipped models' 100 epochs
 PAIRS = 100          # different-class pairs and same-class pairs of test digits, each
 STEPS = 9            # points per path, endpoints included (index 4 is the midpoint)
 SAMPLES = 500        # draws per generator (= the test set's size, for the Fréchet distance)
@@ -165,7 +169,8 @@ def _paths(ctx: Context, model, test_codes, kind: str, prefix: str) -> dict[str,
     return out
 
 
-def run_model(ctx: Context, name: str, latent_dim: int, seed: int, *, epochs: int) -> dict[str, float]:
+def run_model(ctx: Context, name: str, latent_dim: int, seed: int, *, epochs: int,
+              losses_only: bool = False) -> dict[str, float]:
     """Train one model with the recipe and return all its measures (see the module docstring)."""
     mnist = ctx.mnist
     model = MODELS[name](latent_dim, hidden_sizes=tuple(RECIPE["hidden_sizes"]), activation=RECIPE["activation"],
@@ -177,6 +182,8 @@ def run_model(ctx: Context, name: str, latent_dim: int, seed: int, *, epochs: in
     out["test_reconstruction"], out["train_reconstruction"] = test["reconstruction"], training["reconstruction"]
     if model.is_variational:
         out.update(test_kl=test["kl"], test_neg_elbo=test["loss"], train_neg_elbo=training["loss"])
+    if losses_only:
+        return out
     train_codes, test_codes = latent.encodings(model, mnist.train_images), latent.encodings(model, mnist.test_images)
     out.update(_judge_set(ctx, latent.decode(model, test_codes), "reconstruction"))
     out["reconstruction_sharpness"] = judges.sharpness(latent.decode(model, test_codes)) / ctx.real_sharpness
@@ -197,13 +204,19 @@ def run_model(ctx: Context, name: str, latent_dim: int, seed: int, *, epochs: in
     return out
 
 
-def run(cells, *, epochs: int, log=print, partial=None) -> list[dict]:
-    """Measures of every ``(model, latent_dim, seed)`` in ``cells``, as long-form rows (also written to ``partial`` as they come)."""
+def run(cells, *, epochs: int, log=print, partial=None, losses_only: bool = False) -> list[dict]:
+    """Measures of every ``(model, latent_dim, seed)`` in ``cells``, as long-form rows (also written to ``partial``)."""
     ctx = Context()
     rows = []
     for name, latent_dim, seed in cells:
         start = time.time()
-        measures = run_model(ctx, name, latent_dim, seed, epochs=epochs)
+        measures = run_model(ctx, name, latent_dim, seed, epochs=epochs, losses_only=losses_only)
+        if losses_only:
+            log(f"{name:>11} d={latent_dim:<2} seed {seed}, {epochs} epochs: test reconstruction "
+                f"{measures['test_reconstruction']:.2f}, {time.time() - start:.0f} s")
+            rows += [{"model": name, "latent_dim": latent_dim, "seed": seed, "measure": m, "value": v}
+                     for m, v in measures.items()]
+            continue
         rows += [{"model": name, "latent_dim": latent_dim, "seed": seed, "measure": m, "value": v}
                  for m, v in measures.items()]
         log(f"{name:>11} d={latent_dim:<2} seed {seed}: test reconstruction {measures['test_reconstruction']:.2f}, "
@@ -240,7 +253,8 @@ def _versions() -> dict:
 
 def _commit() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "tools/latent_study.py", "vae_tutorial"],
                                cwd=ROOT, capture_output=True, text=True).stdout.strip()
         return commit + (" (with uncommitted changes to the package or this tool)" if dirty else "")
@@ -252,6 +266,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train-judge", action="store_true", help="rebuild assets/digit-cnn.ckpt and stop")
     parser.add_argument("--slice", action="store_true", help="run only the slice and print it")
+    parser.add_argument("--long", action="store_true",
+                        help="only the overfitting check: losses after LONG['epochs'] epochs -> latent_study_long.csv")
     parser.add_argument("--latent-dims", type=int, nargs="+", default=list(LATENT_DIMS))
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--output", type=pathlib.Path, default=TABLE)
@@ -262,7 +278,18 @@ def main(argv=None) -> None:
         for row in run(slice_cells(), epochs=SLICE["epochs"]):
             print(f"{row['model']},{row['latent_dim']},{row['seed']},{row['measure']},{row['value']!r}")
         return None
-    start = time.time()
+    start, version = time.time(), _commit()  # the code as it is when the run starts
+    if args.long:
+        cells = [(name, d, s) for d in LONG["latent_dims"] for s in args.seeds for name in MODELS]
+        rows = run(cells, epochs=LONG["epochs"], losses_only=True, log=lambda text: print(text, flush=True))
+        write_table(rows, LONG_TABLE)
+        if INFO.exists():  # record the check beside the study's recipe
+            info = json.loads(INFO.read_text())
+            info["long"] = {**LONG, "latent_dims": list(LONG["latent_dims"]), "seeds": args.seeds,
+                            "run_seconds": round(time.time() - start), "code_version": version}
+            INFO.write_text(json.dumps(info, indent=2) + "\n")
+        print(f"wrote {LONG_TABLE.name} ({len(rows)} rows) in {(time.time() - start) / 60:.1f} min")
+        return None
     cells = [(name, d, s) for d in args.latent_dims for s in args.seeds for name in MODELS]
     partial = args.output.with_suffix(".partial.csv")
     rows = run(cells, epochs=RECIPE["epochs"], log=lambda text: print(text, flush=True), partial=partial)
@@ -270,12 +297,13 @@ def main(argv=None) -> None:
     write_table(rows, args.output)
     study_seconds = time.time() - start
     slice_rows = run(slice_cells(), epochs=SLICE["epochs"], log=lambda text: print("slice:", text, flush=True))
-    write_table(slice_rows, SLICE_TABLE if args.output == TABLE else args.output.with_name(args.output.stem + "_slice.csv"))
+    slice_path = SLICE_TABLE if args.output == TABLE else args.output.with_name(args.output.stem + "_slice.csv")
+    write_table(slice_rows, slice_path)
     info = {"recipe": RECIPE, "latent_dims": args.latent_dims, "seeds": args.seeds, "slice": SLICE,
             "pairs": {"count": PAIRS, "steps": STEPS, "seed_different_class": PAIR_SEED,
                       "seed_same_class": PAIR_SEED + 1, "from": "bundled test split, without replacement"},
             "samples": {"count": SAMPLES, "seed": f"{SAMPLE_SEED} + training seed"}, "realism_k": K,
-            "references": Context().references(), "code_version": _commit(), "versions": _versions(),
+            "references": Context().references(), "code_version": version, "versions": _versions(),
             "machine": f"{platform.machine()}, {platform.system()}", "run_seconds": round(study_seconds),
             "columns": list(COLUMNS), "measures": sorted({r["measure"] for r in rows})}
     INFO.write_text(json.dumps(info, indent=2) + "\n") if args.output == TABLE else None

@@ -248,7 +248,7 @@ def realistic(generated, real, *, k: int = 3, space: str = "pixels", radii=None,
 
 def realism(generated, real, *, k: int = 3, space: str = "pixels", radii=None, model: DigitCNN | None = None,
             chunk_size: int = 512) -> float:
-    """Improved precision (Kynkäänniemi et al. 2019): the share of generated images inside some real image's k-NN ball.
+    """Improved precision (Kynkäänniemi et al. 2019): the share of generated images in some real image's k-NN ball.
 
     Real image j has the ball of radius ``r_j`` = distance to its ``k``-th nearest real neighbour.
     A generated image g is realistic when ``|g - x_j| <= r_j`` for at least one j. The real set
