@@ -131,35 +131,34 @@ LAB_WIDGETS = {
 LABELS = {"browser": "LatentExplorer (decodes in the browser)", "kernel": "kernel-side explorer (before)",
           "interact": "interact + matplotlib"}
 
-# Page-side clock: keydown inside a widget -> its new pixels (and the next frame).
+# Page-side clock: keydown inside a widget (the event's own time stamp) -> its new pixels -> the next frame.
+# Time stamps rather than a start/stop pair: the explorer handles the key at the window, before
+# any other listener could start a clock.
 INSTALL_PROBES = """widgets => {
   window.__latency = {};
   for (const [name, root, target, kind] of widgets) {
     const node = document.querySelector(root);
-    const state = {node, t0: null, pixels: [], frames: [], unasked: 0};
-    const done = () => {
-      const t0 = state.t0; state.t0 = null;
-      state.pixels.push(performance.now() - t0);
-      requestAnimationFrame(() => state.frames.push(performance.now() - t0));
+    const state = {node, key: -1, pixels: -1, frame: -1};
+    const painted = () => {
+      state.pixels = performance.now();
+      requestAnimationFrame(() => (state.frame = performance.now()));
     };
     if (kind === "canvas") {
-      new MutationObserver(() => (state.t0 === null ? state.unasked++ : done()))
-        .observe(node.querySelector(target), {attributes: true, attributeFilter: ["data-draws"]});
+      new MutationObserver(painted).observe(node.querySelector(target), {attributes: true, attributeFilter: ["data-draws"]});
     } else {
       let last = node.querySelector(target), lastSrc = last && last.src;
       new MutationObserver(() => {
         const img = node.querySelector(target);
         if (!img || !img.src || (img === last && img.src === lastSrc)) return;
         last = img; lastSrc = img.src;
-        if (state.t0 === null) { state.unasked++; return; }
-        img.decode().catch(() => null).then(done);
+        img.decode().catch(() => null).then(painted);
       }).observe(node, {subtree: true, childList: true, attributes: true, attributeFilter: ["src"]});
     }
     window.__latency[name] = state;
   }
-  document.addEventListener("keydown", event => {
+  window.addEventListener("keydown", event => {
     for (const state of Object.values(window.__latency))
-      if (state.node.contains(event.target)) state.t0 = performance.now();
+      if (state.node.contains(event.target)) state.key = event.timeStamp;
   }, true);
 }"""
 
@@ -183,18 +182,22 @@ def percentiles(samples_ms) -> dict:
 
 def press_keys(page, widgets: dict, presses: int, settle_ms: int = 120) -> dict:
     page.evaluate(INSTALL_PROBES, [[n, *spec] for n, spec in widgets.items()])
+    samples = {name: {"pixels": [], "frames": []} for name in widgets}
     for i in range(presses + 1):  # the first press on each widget is a warm-up
         for name, (root, focus, _, _) in widgets.items():
-            count = page.evaluate("n => window.__latency[n].frames.length", name)
+            before = page.evaluate("n => window.__latency[n].key", name)
             page.focus(f"{root} {focus} >> nth=0")
             page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
-            page.wait_for_function("([n, c]) => window.__latency[n].frames.length > c", arg=[name, count],
-                                   timeout=30_000)
+            page.wait_for_function("([n, k]) => { const s = window.__latency[n];"
+                                   " return s.key !== k && s.pixels >= s.key && s.frame >= s.pixels; }",
+                                   arg=[name, before], timeout=30_000)
+            s = page.evaluate("n => { const s = window.__latency[n]; return [s.key, s.pixels, s.frame]; }", name)
+            if i > 0:
+                samples[name]["pixels"].append(s[1] - s[0])
+                samples[name]["frames"].append(s[2] - s[0])
             page.wait_for_timeout(settle_ms)
-    probes = page.evaluate("() => Object.fromEntries(Object.entries(window.__latency).map(([k, s]) =>"
-                           " [k, {pixels: s.pixels, frames: s.frames, unasked: s.unasked}]))")
-    return {name: {"to_pixels": percentiles(p["pixels"][1:]), "to_next_frame": percentiles(p["frames"][1:]),
-                   "updates_without_a_press": p["unasked"]} for name, p in probes.items()}
+    return {name: {"to_pixels": percentiles(v["pixels"]), "to_next_frame": percentiles(v["frames"])}
+            for name, v in samples.items()}
 
 
 def drag(page, root: str, moves: int) -> dict:

@@ -35,7 +35,10 @@ CELLS = [
     "explorer",
     "print('cells done')",
 ]
-BUSY_CELL = "time.sleep(12)  # the kernel is busy; the explorer is not\nprint('slept')"
+# Keeps the kernel busy until the test creates the file "release" (at most two minutes).
+BUSY_CELL = ("import os\nstart = time.time()\n"
+             "while not os.path.exists('release') and time.time() - start < 120:\n    time.sleep(0.05)\n"
+             "print('released')")
 
 READ_CANVAS = """sel => {
   const canvas = document.querySelector(sel);
@@ -120,19 +123,24 @@ def test_explorer_in_jupyterlab_follows_slider_and_pad_while_the_kernel_is_busy(
         assert page.locator(f"{EXPLORER} input.vae-slider-input").count() == 2
         assert browser.widget_errors(page) == []
         assert_pixels_agree(canvas(page), vae2)
-        # The busy cell runs now: the kernel answers nothing until it ends.
-        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-                               " === 'busy'", timeout=30_000)
+        # The busy cell runs now: the kernel answers nothing until the test releases it.
+        busy = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        page.wait_for_function(f"{busy} === 'busy'", timeout=30_000)
         for _ in range(3):
             shown = press_right(page)
         assert_pixels_agree(shown, vae2)
         shown = drag_on_pad(page, vae2)
-        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-                             ) == "busy", "the kernel was expected to be still busy"
-        page.wait_for_selector(".jp-OutputArea-output:has-text('slept')", timeout=60_000)
-        # Once the kernel is free it has the state the browser moved to.
-        printed = page.evaluate(RUN_IN_KERNEL, "print(*explorer.z)")
-        np.testing.assert_allclose([float(v) for v in printed.split()], shown["z"], atol=1e-5)
+        assert page.evaluate(busy) == "busy"
+        (tmp_path / "release").touch()
+        page.wait_for_selector(".jp-OutputArea-output:has-text('released')", timeout=60_000)
+        # Once the kernel is free it learns the state the browser moved to (the widget manager
+        # sends the updates it held back while the kernel was busy).
+        for _ in range(40):
+            in_kernel = [float(v) for v in page.evaluate(RUN_IN_KERNEL, "print(*explorer.z)").split()]
+            if np.allclose(in_kernel, shown["z"], atol=1e-5):
+                break
+            page.wait_for_timeout(250)
+        np.testing.assert_allclose(in_kernel, shown["z"], atol=1e-5)
         assert browser.widget_errors(page) == []
 
 

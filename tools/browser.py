@@ -169,7 +169,8 @@ def open_and_run_all(page, base: str, token: str, name: str, *, app: str = "lab"
             return panel && panel.context && panel.context.path === name && kernel
                 && kernel.connectionStatus === "connected" && kernel.status === "idle";
         }""", arg=name, timeout=120_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Not awaited: the command's promise settles only when the last cell has finished.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
         "sel => /\\[(\\*|\\d+)\\]/.test(document.querySelector(sel).textContent)",
         arg=".jp-Notebook .jp-CodeCell .jp-InputPrompt", timeout=30_000)

@@ -169,8 +169,29 @@ function format(value) {
   return (Math.abs(value) < 5e-3 ? 0 : value).toFixed(2);
 }
 
+const STEP_KEYS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+
+/**
+ * Keys on a focused explorer slider are handled first, at the window, before the notebook's own
+ * shortcuts (Notebook 7 claims the arrow keys on the document in the capture phase, so a
+ * listener on the slider would never see them).
+ */
+function installKeys() {
+  if (window.__vaeExplorerKeys) return;
+  window.__vaeExplorerKeys = true;
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target && typeof target.vaeKey === "function" && !event.altKey && !event.ctrlKey && !event.metaKey
+        && target.vaeKey(event.key)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+}
+
 /** A labelled range input with a readout; `onInput(value)` on every move. */
 function slider(label, lo, hi, step, value, onInput) {
+  [lo, hi, step] = [Number(lo), Number(hi), Number(step)];
   const input = el("input", { type: "range", min: lo, max: hi, step, class: "vae-slider-input" });
   input.value = value;
   const readout = el("span", { class: "vae-readout", text: format(value) });
@@ -179,6 +200,18 @@ function slider(label, lo, hi, step, value, onInput) {
     readout.textContent = format(Number(input.value));
     onInput(Number(input.value));
   });
+  // The keys step the slider here, not by the browser's default (see installKeys).
+  input.vaeKey = (key) => {
+    let v;
+    if (key in STEP_KEYS) v = Number(input.value) + STEP_KEYS[key] * step;
+    else if (key === "Home") v = lo;
+    else if (key === "End") v = hi;
+    else return false;
+    input.value = clamp(lo + Math.round((v - lo) / step) * step, lo, hi);
+    readout.textContent = format(Number(input.value));
+    onInput(Number(input.value));
+    return true;
+  };
   return {
     row,
     input,
@@ -577,10 +610,10 @@ function switchView(spec, state, root) {
     });
     state.set({ index, values, rest: offset });
     mount();
+    label();
   });
   const readout = s.row.querySelector(".vae-readout");
   const label = () => (readout.textContent = String(spec.labels[index]));
-  s.input.addEventListener("input", label);
   label();
   root.append(el("div", { class: "vae-controls" }, [s.row]), holder);
   state.onRemote(["index"], () => {
@@ -629,9 +662,11 @@ function addStyle() {
 /** anywidget's entry point (also called by the static pages with a small model of their own). */
 function render({ model, el: host }) {
   addStyle();
+  installKeys();
   const spec = model.get("spec");
   const root = document.createElement("div");
   root.className = `vae-explorer ${spec.css_class}`;
+  root.setAttribute("data-lm-suppress-shortcuts", "true"); // keys inside go to the explorer, not to Jupyter's shortcuts
   host.append(root);
   const state = stateOf(model);
   try {
