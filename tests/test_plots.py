@@ -88,3 +88,16 @@ def test_mark_path_draws_the_path_its_ends_and_the_box_they_span():
     _, ax2 = plt.subplots()
     plots.mark_path(ax2, path, box=False)
     assert len(ax2.patches) == 0 and ax2.get_lines()[0].get_label() == "straight path"
+
+
+def test_image_rows_is_one_picture_with_the_images_in_place():
+    rows = np.zeros((2, 3, 28, 28))
+    rows[1, 2] = 1.0  # the last image of the second row is black
+    ax = plots.image_rows(rows, title="rows", row_titles=["a", "b"], gap=2)
+    (picture,) = ax.get_images()
+    canvas = picture.get_array()
+    assert canvas.shape == (2 * 30 - 2, 3 * 30 - 2)
+    assert canvas[30:58, 60:88].min() == 1.0 and canvas.sum() == 28 * 28
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_title() == "rows"
+    with pytest.raises(ValueError, match=r"shape \[rows, columns, 28, 28\], got \(3, 28, 28\)"):
+        plots.image_rows(np.zeros((3, 28, 28)), title="x")

@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 
 from vae_tutorial._checks import IMAGE_SIDE
 
-__all__ = ["digits", "loss_curves", "embedding", "mark_path", "image_strip", "image_grid", "heatmap", "profile",
+__all__ = ["digits", "image_rows", "loss_curves", "embedding", "mark_path", "image_strip", "image_grid", "heatmap", "profile",
            "DIGIT_CMAP", "IMAGE_CMAP"]
 
 DIGIT_CMAP = "tab10"
@@ -39,6 +39,31 @@ def digits(images, labels=None, *, title: str, ncols: int = 10, row_titles=None)
     fig.suptitle(title)
     fig.tight_layout()
     return axes
+
+
+def image_rows(rows, *, title: str, row_titles=None, gap: int = 2):
+    """Rows of images ``[r, c, 28, 28]`` drawn as one picture (one ``imshow``: fast for many images).
+
+    A thin white gap of ``gap`` pixels separates the images; ``row_titles`` label the rows on the left.
+    """
+    rows = np.asarray(rows, dtype=float)
+    if rows.ndim != 4 or rows.shape[2:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise ValueError(f"rows must have shape [rows, columns, {IMAGE_SIDE}, {IMAGE_SIDE}], got {rows.shape}")
+    r, c = rows.shape[:2]
+    cell = IMAGE_SIDE + gap
+    canvas = np.zeros((r * cell - gap, c * cell - gap))
+    for i in range(r):
+        for j in range(c):
+            canvas[i * cell:i * cell + IMAGE_SIDE, j * cell:j * cell + IMAGE_SIDE] = rows[i, j]
+    fig, ax = plt.subplots(figsize=(1.05 * c + (1.4 if row_titles else 0.2), 1.05 * r + 0.5))
+    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks(np.arange(r) * cell + (IMAGE_SIDE - 1) / 2, row_titles if row_titles else [""] * r, fontsize=9)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title)
+    return ax
 
 
 def loss_curves(history, *, title: str):
