@@ -136,7 +136,7 @@ LABELS = {"browser": "LatentExplorer (decodes in the browser)", "kernel": "kerne
 # any other listener could start a clock.
 INSTALL_PROBES = """widgets => {
   window.__latency = {};
-  for (const [name, root, target, kind] of widgets) {
+  for (const [name, root, , target, kind] of widgets) {
     const node = document.querySelector(root);
     const state = {node, key: -1, pixels: -1, frame: -1};
     const painted = () => {
@@ -188,21 +188,33 @@ def press_keys(page, widgets: dict, presses: int, settle_ms: int = 120) -> dict:
             before = page.evaluate("n => window.__latency[n].key", name)
             page.focus(f"{root} {focus} >> nth=0")
             page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
-            page.wait_for_function("([n, k]) => { const s = window.__latency[n];"
-                                   " return s.key !== k && s.pixels >= s.key && s.frame >= s.pixels; }",
-                                   arg=[name, before], timeout=30_000)
-            s = page.evaluate("n => { const s = window.__latency[n]; return [s.key, s.pixels, s.frame]; }", name)
+            try:
+                page.wait_for_function("([n, k]) => { const s = window.__latency[n];"
+                                       " return s.key !== k && s.pixels >= s.key && s.frame >= s.pixels; }",
+                                       arg=[name, before], timeout=30_000)
+            except Exception as error:
+                state = page.evaluate("n => { const s = window.__latency[n]; return [s.key, s.pixels, s.frame]; }", name)
+                raise RuntimeError(f"no new pixels from {name} after a key press (key, pixels, frame: {state})") from error
+            s = page.evaluate("n => { const s = window.__latency[n]; const c = s.node.querySelector("
+                              "'canvas.vae-latent-image'); return [s.key, s.pixels, s.frame, c ? Number(c.dataset.ms) : -1]; }",
+                              name)
             if i > 0:
                 samples[name]["pixels"].append(s[1] - s[0])
                 samples[name]["frames"].append(s[2] - s[0])
+                samples[name].setdefault("decode", []).append(s[3])
             page.wait_for_timeout(settle_ms)
-    return {name: {"to_pixels": percentiles(v["pixels"]), "to_next_frame": percentiles(v["frames"])}
-            for name, v in samples.items()}
+    out = {name: {"to_pixels": percentiles(v["pixels"]), "to_next_frame": percentiles(v["frames"])}
+           for name, v in samples.items()}
+    for name, v in samples.items():
+        if min(v["decode"]) >= 0:  # the explorer's own decode-and-paint time inside the key's handler
+            out[name]["decode_and_paint"] = percentiles(v["decode"])
+    return out
 
 
 def drag(page, root: str, moves: int) -> dict:
     """Drag across the pad with the button down; decodes per second and frames dropped meanwhile."""
     overlay = page.locator(f"{root} canvas.vae-pad-overlay")
+    overlay.scroll_into_view_if_needed()
     box = overlay.bounding_box()
     x0, y0 = box["x"] + 0.25 * box["width"], box["y"] + 0.3 * box["height"]
     x1, y1 = box["x"] + 0.7 * box["width"], box["y"] + 0.7 * box["height"]
@@ -230,6 +242,47 @@ def drag(page, root: str, moves: int) -> dict:
             "frames_dropped": int(np.sum(np.round(gaps / interval) - 1)) if len(gaps) else 0}
 
 
+SYNTHETIC_DRAG = """([root, ms, hz]) => new Promise(resolve => {
+  const overlay = document.querySelector(root + " canvas.vae-pad-overlay");
+  const canvas = document.querySelector(root + " canvas.vae-latent-image");
+  const r = overlay.getBoundingClientRect();
+  const [x0, y0, x1, y1] = [r.left + 0.3 * r.width, r.top + 0.35 * r.height, r.left + 0.7 * r.width, r.top + 0.7 * r.height];
+  const send = (type, f) => overlay.dispatchEvent(new PointerEvent(type, {clientX: x0 + f * (x1 - x0),
+    clientY: y0 + f * (y1 - y0), pointerId: 1, pointerType: "mouse", isPrimary: true, buttons: 1, bubbles: true}));
+  const frames = [];
+  let running = true;
+  const tick = t => { frames.push(t); if (running) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  const d0 = Number(canvas.dataset.draws);
+  send("pointerdown", 0);
+  let k = 0;
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    k++;
+    send("pointermove", (k % 100) / 100);
+    if (performance.now() - t0 < ms) return;
+    clearInterval(timer);
+    send("pointerup", 1);
+    running = false;
+    const t1 = performance.now();
+    setTimeout(() => resolve({moves: k, seconds: (t1 - t0) / 1000, decodes: Number(canvas.dataset.draws) - d0,
+                              frames: frames.filter(t => t >= t0 && t <= t1)}), 50);
+  }, 1000 / hz);
+})"""
+
+
+def synthetic_drag(page, root: str, *, seconds: float = 2.0, hz: int = 250) -> dict:
+    """Pointer moves dispatched in the page at ``hz`` (faster than frames): decodes are capped at one per frame."""
+    page.locator(f"{root} canvas.vae-pad-overlay").scroll_into_view_if_needed()
+    r = page.evaluate(SYNTHETIC_DRAG, [root, seconds * 1e3, hz])
+    gaps = np.diff(np.asarray(r["frames"]))
+    interval = float(np.median(gaps))
+    return {"pointer_moves": r["moves"], "seconds": r["seconds"], "decodes": r["decodes"],
+            "decodes_per_second": r["decodes"] / r["seconds"], "moves_per_second": r["moves"] / r["seconds"],
+            "frames": len(r["frames"]), "frame_interval_ms": interval,
+            "frames_dropped": int(np.sum(np.round(gaps / interval) - 1))}
+
+
 def lab_run(presses: int, moves: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="vae-tutorial-bench-") as tmp:
         browser.write_notebook(pathlib.Path(tmp) / "latency.ipynb", NOTEBOOK_CELLS)
@@ -241,6 +294,7 @@ def lab_run(presses: int, moves: int) -> dict:
                 page.wait_for_selector(f"{root} {target}", timeout=60_000)
             result = press_keys(page, LAB_WIDGETS, presses)
             result["drag"] = drag(page, ".vae-latent-explorer", moves)
+            result["fast_drag"] = synthetic_drag(page, ".vae-latent-explorer")
             errors = browser.widget_errors(page)
     if errors:
         raise RuntimeError(f"a widget showed an error in the browser: {errors}")
@@ -259,6 +313,7 @@ def static_run(presses: int, moves: int) -> dict:
             page.wait_for_selector(".vae-latent-explorer canvas.vae-latent-image", timeout=30_000)
             result = press_keys(page, {"browser": LAB_WIDGETS["browser"]}, presses)
             result["drag"] = drag(page, ".vae-latent-explorer", moves)
+            result["fast_drag"] = synthetic_drag(page, ".vae-latent-explorer")
     return result
 
 
@@ -270,14 +325,19 @@ def report(title: str, result: dict) -> None:
         px, fr = result[name]["to_pixels"], result[name]["to_next_frame"]
         print(f"  {label:42s} to pixels p50 {px['p50_ms']:6.1f} ms p95 {px['p95_ms']:6.1f} ms | "
               f"to next frame p50 {fr['p50_ms']:6.1f} ms p95 {fr['p95_ms']:6.1f} ms")
+    if "decode_and_paint" in result.get("browser", {}):
+        d = result["browser"]["decode_and_paint"]
+        print(f"  (of which the explorer's decode and paint: p50 {d['p50_ms']:.2f} ms, p95 {d['p95_ms']:.2f} ms)")
     if "kernel" in result:
         for other in ("kernel", "interact"):
             ratio = result[other]["to_pixels"]["p50_ms"] / result["browser"]["to_pixels"]["p50_ms"]
             result[f"p50_ratio_{other}_over_browser"] = ratio
             print(f"  p50 ratio {LABELS[other]} / in-browser explorer (to pixels): {ratio:.0f}x")
-    d = result["drag"]
-    print(f"  drag on the pad: {d['pointer_moves']} pointer moves in {d['seconds']:.2f} s, {d['decodes']} decodes "
-          f"({d['decodes_per_second']:.0f} per second), {d['frames']} frames, {d['frames_dropped']} dropped")
+    for key, what in (("drag", "drag on the pad (Playwright mouse)"), ("fast_drag", "drag, moves sent in the page")):
+        d = result[key]
+        print(f"  {what}: {d['pointer_moves']} pointer moves in {d['seconds']:.2f} s "
+              f"({d['moves_per_second']:.0f} per second), {d['decodes']} decodes ({d['decodes_per_second']:.0f} per "
+              f"second), {d['frames']} frames of {d['frame_interval_ms']:.1f} ms, {d['frames_dropped']} dropped")
 
 
 def main(argv=None) -> dict:

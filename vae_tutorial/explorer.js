@@ -302,9 +302,11 @@ function latentView(spec, state, root) {
   const canvas = digitCanvas(spec.scale, "vae-latent-image");
   let pad = null;
   const draw = () => {
+    const start = performance.now();
     const z = code();
     paintDigit(canvas, decoder.decode(z), z);
     if (pad) pad.mark(values[0], values[1]);
+    canvas.dataset.ms = (performance.now() - start).toFixed(3); // decode and paint, for the benchmark
   };
   const request = frameGate(draw);
 
@@ -352,7 +354,9 @@ function latentView(spec, state, root) {
     parts.push(pad.node);
   }
   root.append(el("div", { class: "vae-row" }, parts));
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
   const unsubscribe = state.onRemote(["values", "rest"], () => {
+    if (same(values, state.get("values")) && same(rest, state.get("rest"))) return; // the kernel's echo
     values = state.get("values").slice();
     rest = state.get("rest").slice();
     sliders.forEach((s, k) => s.set(values[k]));
@@ -385,7 +389,11 @@ function padView(pad, ranges, onMove) {
     const [px, py] = fromEvent(event);
     if (px < bx0 || px > bx1 || py < by0 || py > by1) return; // outside the axes: not a point of the plane
     dragging = true;
-    overlay.setPointerCapture(event.pointerId);
+    try {
+      overlay.setPointerCapture(event.pointerId); // keep the drag when the pointer leaves the pad
+    } catch (error) {
+      // a synthetic or already released pointer: the drag still works inside the pad
+    }
     event.preventDefault();
     move(event);
   });
