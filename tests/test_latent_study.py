@@ -57,7 +57,7 @@ def test_every_measure_is_documented_in_the_tool():
     doc = _tool().__doc__
     for measure in ("test_reconstruction", "train_reconstruction", "test_kl", "test_neg_elbo", "midpoint_",
                     "path_", "path_all_realistic", "same_class_", "sample_", "fitted_sample_", "box_sample_",
-                    "latent_gap", "realism_pixels", "frechet", "sharpness"):
+                    "latent_gap", "realism_pixels", "frechet", "sharpness", "prior_sample_"):
         assert measure in doc
 
 

@@ -42,10 +42,15 @@ squared neighbour-pixel step divided by that of the real test digits (1 = as sha
   (:func:`vae_tutorial.plausibility.relative_gap`; >> 1 = far from every encoding).
 * ``fitted_sample_*``: draws from the Gaussian fitted to the training codes (both models; for the
   autoencoder the same as ``sample_*``); ``box_sample_*``: uniform draws from the box of the 1st-99th
-  percentile of each code coordinate (both models).
+  percentile of each code coordinate (both models); ``prior_sample_*``: the VAE only, draws from
+  N(0, I) (the same as its ``sample_*``).
+
+Every figure is taken after ``RECIPE["epochs"]`` epochs; ``--long`` repeats the training for
+``LONG["epochs"]`` epochs and records only the losses.
 
 Usage: ``python tools/latent_study.py`` (the whole study), ``--slice`` (the slice only, printed),
-``--train-judge`` (rebuild ``assets/digit-cnn.ckpt``), ``--latent-dims 2 8 --seeds 0 1`` (a part).
+``--long`` (the overfitting check), ``--train-judge`` (rebuild ``assets/digit-cnn.ckpt``),
+``--latent-dims 2 8 --seeds 0 1`` (a part). ``make study`` runs the study, then ``--long``.
 """
 
 from __future__ import annotations
