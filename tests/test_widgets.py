@@ -80,6 +80,12 @@ def test_latent_explorer_widgets(vae2, test_split):
     state = explorer.get_state()
     assert {"spec", "values", "rest", "_esm"} <= set(state)
     assert "export default { render }" in state["_esm"]  # the front end travels with the widget
+    assert explorer.weights_bytes == 4 * (2 * 512 + 512 + 512 * 784 + 784)
+    # What the browser paints at a code, computed from the weights as sent.
+    expected = np.round((1.0 - latent.decode(vae2, [0.5, -1.0])) * 255.0)
+    assert explorer.pixels([0.5, -1.0]).shape == (28, 28)
+    assert np.abs(explorer.pixels([0.5, -1.0]).astype(int) - expected).max() <= 1
+    np.testing.assert_array_equal(explorer.pixels(), explorer.pixels(explorer.z))
 
 
 def test_the_browser_gets_the_decoder_weights_once_as_binary_buffers(vae2, test_split):
