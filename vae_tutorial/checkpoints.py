@@ -38,7 +38,7 @@ def register(cls: type) -> type:
 
 
 def _known() -> dict[str, type]:
-    from vae_tutorial import models, plausibility  # noqa: F401  (importing them registers their classes)
+    from vae_tutorial import judges, models, plausibility  # noqa: F401  (importing them registers their classes)
 
     return CLASSES
 
