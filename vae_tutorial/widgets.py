@@ -38,6 +38,7 @@ import base64
 import io
 import os
 import pathlib
+import textwrap
 
 import anywidget
 import numpy as np
@@ -128,11 +129,17 @@ def _png(pixels: np.ndarray, *, colors: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def _footer(fig: Figure) -> None:
+    """The sentence saying why a still picture is shown, under the figure, wrapped to its width."""
+    width = int(fig.get_figwidth() * 72 / (7 * 0.6))  # characters of 7-point text per line
+    fig.supxlabel(textwrap.fill(NO_FRONTEND_NOTE, max(width, 40)), fontsize=7)
+
+
 def _figure_png(fig: Figure) -> bytes:
     """A matplotlib figure as a compact PNG (256 colours suffice for grey digits and tab10)."""
     buffer = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=72)  # one draw: constrained layout already fits the figure
     buffer.seek(0)
     with PILImage.open(buffer) as image:
         return _png(np.asarray(image.convert("RGB")), colors=256)
@@ -546,7 +553,7 @@ class LatentExplorer(_Explorer):
         fig = Figure(figsize=self._static_size(steps), layout="constrained")
         self._draw_static(fig, steps=steps)
         fig.suptitle(f"{self.name or type(self.model).__name__}, {self.latent_dim}-D latent space")
-        fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
+        _footer(fig)
         return fig
 
     def _draw_static(self, fig, *, steps: int, stacked: bool = False) -> None:
@@ -677,7 +684,7 @@ class InterpolationExplorer(_Explorer):
                            col_labels=[f"{t:.2f}" for t in ts], xlabel="t (0: start image, 1: end image)")
         ax.axhline(IMAGE_SIDE - 0.5, color="black", linewidth=0.8)
         ax.set(ylabel="model", title="Decoding the straight latent path (1 - t) z_start + t z_end")
-        fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
+        _footer(fig)
         return fig
 
 
@@ -814,12 +821,12 @@ class ReparameterizationExplorer(_Explorer):
         """
         mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
         rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
-        fig = Figure(figsize=(2.2 + 0.8 * len(eps), 1.3 + 0.8 * len(scales)), layout="constrained")
+        fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)), layout="constrained")
         ax = fig.add_subplot()
         _draw_decoded_rows(ax, rows, row_labels=[f"sigma × {s:g}" for s in scales],
                            col_labels=[str(k + 1) for k in range(len(eps))], xlabel="draw (its eps held fixed)")
-        ax.set_title("z = mu + s · sigma · eps, decoded: the same eps, growing s")
-        fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
+        ax.set_title("z = mu + s · sigma · eps decoded, eps held fixed")
+        _footer(fig)
         return fig
 
 
@@ -954,5 +961,5 @@ class ExplorerSwitch(_Explorer):
             explorer._draw_static(subfig, steps=steps, stacked=True)
             subfig.suptitle(f"{self.description} = {label}")
         fig.suptitle(f"What the {self.description} slider switches between")
-        fig.text(0.5, 0.0, NO_FRONTEND_NOTE, ha="center", va="top", fontsize=7, wrap=True)
+        _footer(fig)
         return fig
