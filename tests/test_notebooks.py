@@ -112,7 +112,6 @@ LESSONS = [p for p in NOTEBOOKS if re.match(r"0[1-9]-", p.name)]
 # these names until then.
 AWAITING_EXERCISES = {
     "05-the-elbo.ipynb",
-    "06-vae-against-autoencoder.ipynb",
     "08-how-vaes-fail.ipynb",
     "09-latent-playground.ipynb",
 }
