@@ -195,9 +195,9 @@ def page_html(nb, *, title: str, nav: str) -> str:
     scripts = (f'<script type="application/json" id="vae-widget-data">{_script_text(json.dumps(data))}</script>\n'
                f"<script>{_script_text(runtime_js())}</script>\n<script>{_script_text(LOADER_JS)}</script>\n")
     weights = sum(len(b) for b in data["buffers"].values())
-    bar = ('<div class="vae-site-bar">' + nav + ' <span class="vae-site-size">This page: {size} '
-           f"(everything inline; the explorers' decoder weights {weights / 1e6:.1f} MB of it); "
-           "it needs no kernel and no network.</span></div>")
+    of_it = f"; the explorers' decoder weights are {weights / 1e6:.1f} MB of it" if weights else ""
+    bar = ('<div class="vae-site-bar">' + nav + ' <span class="vae-site-size">This page: {size}, '
+           f"everything inline{of_it}. It needs no kernel and no network.</span></div>")
     body = body.replace("</head>", f"<style>{SITE_CSS}</style>\n</head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, body, count=1)
     body = body.replace("</body>", scripts + "</body>", 1)
