@@ -124,7 +124,7 @@ def test_bound_under_jit(vae, digits):
     np.testing.assert_allclose(jitted(jnp.asarray(digits), key), eager, rtol=1e-5)
 
 
-def test_a_better_proposal_is_still_a_bound_and_posterior_is_used(vae, digits):
+def test_posterior_option_replaces_the_encoder(vae, digits):
     key = jax.random.key(6)
     mean, log_var = vae.encode(digits)
     same = losses.importance_weighted_bound(vae, digits, key=key, num_samples=20, posterior=(mean, log_var))
