@@ -33,8 +33,17 @@ navigation: $(STAMP)  ## rewrite the navigation lines and the index
 student: $(STAMP)     ## the student edition (solutions replaced by stubs, answers hidden) into student/
 	$(BIN)/python tools/student_edition.py
 
-site: $(STAMP)  ## the series as static HTML pages in site/, from a fresh run; the explorers work offline
-	$(BIN)/python tools/build_site.py --out site
+# MathJax 3 for the static pages (typesetting offline), from the npm registry's mathjax package.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(VENV)/mathjax-$(MATHJAX_VERSION)/package/es5/tex-svg-full.js
+
+$(MATHJAX):
+	mkdir -p $(VENV)/mathjax-$(MATHJAX_VERSION)
+	cd $(VENV)/mathjax-$(MATHJAX_VERSION) && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null \
+		&& tar xzf mathjax-$(MATHJAX_VERSION).tgz package/es5/tex-svg-full.js
+
+site: $(STAMP) $(MATHJAX)  ## the series as static HTML pages in site/, from a fresh run; the explorers work offline
+	$(BIN)/python tools/build_site.py --out site --mathjax $(MATHJAX)
 
 study: $(STAMP)  ## the autoencoder against the VAE over latent sizes and seeds (tens of minutes)
 	$(BIN)/python tools/latent_study.py

@@ -13,7 +13,10 @@ the ipywidgets HTML manager and every custom widget module from a CDN (no offlin
 vendoring them), Jupyter Book 2 shows widgets only through a directive of its own, and the
 explorers need nothing but their module and their state, so a page of our own is short and
 has no moving parts. Pages keep nbconvert's look (the ``lab`` template). Equations are typeset by
-MathJax from its CDN when the page is online; offline they show as LaTeX source.
+a local copy of MathJax 3 (``--mathjax FILE``: its single-file ``tex-svg-full.js``, which ``make
+site`` takes from the npm registry's ``mathjax`` package), copied to ``site/mathjax/`` and loaded
+as a classic script; nbconvert's link to MathJax on a CDN is removed. Without ``--mathjax`` the
+equations show as LaTeX source. Nothing on a page fetches from the network.
 
 The kernels run with ``VAE_TUTORIAL_WIDGET_WEIGHTS=float16`` (see :mod:`vae_tutorial.widgets`),
 which halves the weights; each page states its size and must stay under ``--max-mb`` (10).
@@ -180,8 +183,28 @@ def replace_widget_outputs(nb, explorers: set) -> None:
                 out["data"] = {"text/html": note, **({"image/png": kept["image/png"]} if "image/png" in kept else {})}
 
 
-def page_html(nb, *, title: str, nav: str) -> str:
-    """One notebook (already executed) as a self-contained page with a size statement."""
+MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", flags=re.S)
+# MathJax 3 reads its configuration from window.MathJax before it loads ($...$ inline, as in Jupyter).
+MATHJAX_CONFIG = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+                  "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}, "
+                  "svg: {fontCache: 'global'}};</script>")
+
+
+# The lab template's loader for Mermaid diagrams imports them from a CDN; the course has none.
+MERMAID_LOADER = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>', flags=re.S)
+
+
+def _local_mathjax(body: str, mathjax: str | None) -> str:
+    """Replace nbconvert's CDN MathJax block by a local script (or by nothing); drop the CDN Mermaid loader."""
+    local = f'{MATHJAX_CONFIG}\n<script src="{html.escape(mathjax)}"></script>' if mathjax else ""
+    return MERMAID_LOADER.sub("", MATHJAX_BLOCK.sub(lambda m: local, body, count=1))
+
+
+def page_html(nb, *, title: str, nav: str, mathjax: str | None = None) -> str:
+    """One notebook (already executed) as a self-contained page with a size statement.
+
+    ``mathjax``: the page-relative path of a local MathJax 3 script, or None (no typesetting).
+    """
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
@@ -189,6 +212,7 @@ def page_html(nb, *, title: str, nav: str) -> str:
     replace_widget_outputs(nb, explorers)
     nb.metadata.pop("widgets", None)  # no nbconvert widget manager, no CDN scripts for it
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body = _local_mathjax(body, mathjax)
     body = re.sub(r'href="((?:\d\d-[\w-]+))\.ipynb', r'href="\1.html', body)
     body = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", body)  # only nbconvert's widget manager needs it
     body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
@@ -238,9 +262,20 @@ def index_html(pages: list[tuple[str, str, int]]) -> str:
     return _with_size(page)
 
 
-def build(paths: list[pathlib.Path], out: pathlib.Path, *, max_mb: float = 10.0, index: bool = True) -> list:
-    """Execute and convert ``paths`` into ``out``; returns ``[(file name, title, bytes)]``. Raises if a page is too big."""
+def build(paths: list[pathlib.Path], out: pathlib.Path, *, max_mb: float = 10.0, index: bool = True,
+          mathjax: pathlib.Path | None = None) -> list:
+    """Execute and convert ``paths`` into ``out``; returns ``[(file name, title, bytes)]``. Raises if a page is too big.
+
+    ``mathjax``: a MathJax 3 single-file script (``tex-svg-full.js``), copied to ``out/mathjax/``.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    local_mathjax = None
+    if mathjax is not None:
+        if not mathjax.is_file():
+            raise FileNotFoundError(f"--mathjax: no file {mathjax} (expected MathJax 3's es5/tex-svg-full.js)")
+        (out / "mathjax").mkdir(exist_ok=True)
+        (out / "mathjax" / mathjax.name).write_bytes(mathjax.read_bytes())
+        local_mathjax = f"mathjax/{mathjax.name}"
     pages, failures = [], []
     names = [p.with_suffix(".html").name for p in paths]
     for k, path in enumerate(paths):
@@ -257,7 +292,7 @@ def build(paths: list[pathlib.Path], out: pathlib.Path, *, max_mb: float = 10.0,
             links.append(f'<a href="{names[k - 1]}">&lt; previous</a>')
         if k + 1 < len(paths):
             links.append(f'<a href="{names[k + 1]}">next &gt;</a>')
-        page = page_html(nb, title=title, nav=" ".join(links))
+        page = page_html(nb, title=title, nav=" ".join(links), mathjax=local_mathjax)
         target = out / names[k]
         target.write_text(page, encoding="utf-8")
         size = target.stat().st_size
@@ -277,10 +312,12 @@ def main(argv=None) -> None:
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "site")
     parser.add_argument("--max-mb", type=float, default=10.0)
+    parser.add_argument("--mathjax", type=pathlib.Path, default=None,
+                        help="MathJax 3 es5/tex-svg-full.js to typeset equations offline")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     try:
-        build([p.resolve() for p in paths], args.out, max_mb=args.max_mb)
+        build([p.resolve() for p in paths], args.out, max_mb=args.max_mb, mathjax=args.mathjax)
     except RuntimeError as error:
         sys.exit(str(error))
 
