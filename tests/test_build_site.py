@@ -15,7 +15,8 @@ SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="([^"]*)"')
 
 def _notebook():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# A page\n\nInline $z = \\mu + \\sigma \\varepsilon$ and\n$$x^2$$")]
+    badge = "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.example/x)"
+    nb.cells = [nbformat.v4.new_markdown_cell(badge + "\n\n# A page\n\nInline $z = \\mu + \\sigma \\varepsilon$ and\n$$x^2$$")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -32,6 +33,7 @@ def test_pages_load_no_script_from_the_network(mathjax):
         assert sources == [] and "window.MathJax" not in page
     assert "$z = \\mu + \\sigma \\varepsilon$" in page  # the LaTeX source stays for MathJax (or the reader)
     assert re.search(r"This page: \d+\.\d MB", page)
+    assert not re.search(r'<img[^>]*src="https?://', page) and ">Open in Colab</a>" in page
 
 
 def test_build_copies_mathjax_into_the_site_and_rejects_a_missing_file(tmp_path):

@@ -213,6 +213,8 @@ def page_html(nb, *, title: str, nav: str, mathjax: str | None = None) -> str:
     nb.metadata.pop("widgets", None)  # no nbconvert widget manager, no CDN scripts for it
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     body = _local_mathjax(body, mathjax)
+    # Badge images live on other hosts: keep their links, show their words (offline pages load nothing).
+    body = re.sub(r'<img alt="([^"]*)" src="https?://[^"]*"\s*/?>', r"\1", body)
     body = re.sub(r'href="((?:\d\d-[\w-]+))\.ipynb', r'href="\1.html', body)
     body = re.sub(r'<script src="[^"]*require[^"]*"></script>', "", body)  # only nbconvert's widget manager needs it
     body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
