@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from vae_tutorial import checkpoints
+from vae_tutorial import _compiled, checkpoints
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
 from vae_tutorial.models import MLP
 
@@ -108,13 +108,14 @@ def confidence(images, *, classifier: DigitClassifier | None = None) -> np.ndarr
     """
     flat = check_images(images)
     classifier = classifier or shipped_classifier()
-    return np.asarray(_softmax_max(classifier(jnp.asarray(flat))))
+    return np.asarray(_softmax_max(_compiled.apply(classifier, "__call__", jnp.asarray(flat))))
 
 
 def predict(images, *, classifier: DigitClassifier | None = None) -> np.ndarray:
     """The classifier's predicted class of each image, ``[n]`` integers."""
     classifier = classifier or shipped_classifier()
-    return np.asarray(jnp.argmax(classifier(jnp.asarray(check_images(images))), axis=-1))
+    logits = _compiled.apply(classifier, "__call__", jnp.asarray(check_images(images)))
+    return np.asarray(logits).argmax(axis=-1)
 
 
 def nearest_distance(points, reference, *, chunk_size: int = 1024) -> np.ndarray:
