@@ -34,7 +34,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from vae_tutorial import checkpoints
+from vae_tutorial import _compiled, checkpoints
 from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
 
 __all__ = [
@@ -143,28 +143,17 @@ def shipped_cnn() -> DigitCNN:
         return checkpoints.load(file, expect=DigitCNN)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef",))
-def _features_chunk(graphdef, params, images):
-    return nnx.merge(graphdef, params).features(images)
-
-
-@functools.partial(jax.jit, static_argnames=("graphdef",))
-def _logits_chunk(graphdef, params, images):
-    return nnx.merge(graphdef, params)(images)
-
-
-def _chunked(fn, images, model, chunk_size):
-    """Apply a compiled ``fn`` to fixed-size chunks (the last one padded), so one program serves every size."""
+def _chunked(method, images, model, chunk_size):
+    """Run ``model.<method>`` compiled on fixed-size chunks (the last one padded), so one program serves every size."""
     flat = np.asarray(check_images(images), dtype=np.float32)
     chunk_size = min(check_positive_int(chunk_size, "chunk_size"), len(flat))
-    graphdef, params = nnx.split(model)
     out = []
     for start in range(0, len(flat), chunk_size):
         chunk = flat[start:start + chunk_size]
         real = len(chunk)
         if real < chunk_size:
             chunk = np.concatenate([chunk, np.zeros((chunk_size - real, chunk.shape[1]), np.float32)])
-        out.append(np.asarray(fn(graphdef, params, jnp.asarray(chunk)))[:real])
+        out.append(np.asarray(_compiled.apply(model, method, jnp.asarray(chunk)))[:real])
     return np.concatenate(out)
 
 
@@ -176,12 +165,12 @@ def features(images, *, model: DigitCNN | None = None, chunk_size: int = 500) ->
         model: defaults to :func:`shipped_cnn`.
         chunk_size: images per compiled call (memory stays bounded for any ``n``).
     """
-    return _chunked(_features_chunk, images, model or shipped_cnn(), chunk_size)
+    return _chunked("features", images, model or shipped_cnn(), chunk_size)
 
 
 def predict(images, *, model: DigitCNN | None = None, chunk_size: int = 500) -> np.ndarray:
     """The CNN's predicted class of each image, ``[n]`` integers."""
-    return _chunked(_logits_chunk, images, model or shipped_cnn(), chunk_size).argmax(axis=1)
+    return _chunked("__call__", images, model or shipped_cnn(), chunk_size).argmax(axis=1)
 
 
 def accuracy(images, labels, *, model: DigitCNN | None = None) -> float:
