@@ -86,3 +86,14 @@ def test_prior_radius_holds_the_stated_share_of_draws():
     assert np.mean(np.linalg.norm(z, axis=1) <= latent.prior_radius(0.5)) == pytest.approx(0.5, abs=0.005)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         latent.prior_radius(1.0)
+
+
+def test_compiled_helpers_equal_the_eager_methods(tiny_models, mnist):
+    """latent.encodings / decode run the model compiled (vae_tutorial._compiled): same values as the methods."""
+    for model in tiny_models.values():
+        images = mnist.test_images[:7]
+        np.testing.assert_allclose(latent.encodings(model, images, chunk_size=3), model.code(images),
+                                   rtol=1e-5, atol=1e-6)
+        z = np.random.default_rng(1).standard_normal((2, 3, 2)).astype(np.float32)
+        np.testing.assert_allclose(latent.decode(model, z), np.asarray(model.decode(z.reshape(6, 2))).reshape(2, 3, 28, 28),
+                                   rtol=1e-5, atol=1e-6)

@@ -127,8 +127,8 @@ def _numpy_mlp(module, x):
     return x
 
 
-def test_compiled_methods_match_a_numpy_forward_pass(tiny_models, small_images):
-    """The public methods run as one compiled program each; the values are the plain forward pass."""
+def test_methods_match_a_numpy_forward_pass(tiny_models, small_images):
+    """encode / decode_logits / decode are the plain forward pass (weights drawn by the jitted initializer)."""
     flat = np.asarray(small_images, np.float64).reshape(len(small_images), -1)
     ae, vae = tiny_models["autoencoder"], tiny_models["vae"]
     np.testing.assert_allclose(ae.encode(small_images), _numpy_mlp(ae.encoder, flat), rtol=1e-4, atol=1e-5)
@@ -142,8 +142,8 @@ def test_compiled_methods_match_a_numpy_forward_pass(tiny_models, small_images):
     np.testing.assert_allclose(ae.decode(z), 1 / (1 + np.exp(-logits)), rtol=1e-4, atol=1e-6)
 
 
-def test_compiled_methods_differentiate_in_inputs_and_weights(tiny_models):
-    """Gradients flow through the compiled methods, in the code and in the weights, as for the raw layers."""
+def test_methods_differentiate_in_inputs_and_weights(tiny_models):
+    """Gradients of the public methods, in the code and in the weights, equal those of the raw layers."""
     ae = tiny_models["autoencoder"]
     z = jnp.array([[0.3, -0.7]])
     by_method = jax.grad(lambda z: ae.decode(z).sum())(z)

@@ -11,7 +11,8 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
+from vae_tutorial import _compiled
+from vae_tutorial._checks import IMAGE_SIDE, check_images, check_latent, check_positive_int
 
 __all__ = [
     "encodings", "decode", "line", "paths", "grid", "occupied_box", "GaussianFit", "fit_gaussian",
@@ -27,19 +28,20 @@ def encodings(model, images, *, chunk_size: int = 2000) -> np.ndarray:
     """Where ``model`` puts each image: ``[n, 28, 28]`` to ``[n, latent_dim]`` (NumPy).
 
     For an autoencoder the code z; for a VAE the mean of q(z|x) (``model.code``). Encodes in
-    chunks of ``chunk_size`` images, so memory stays bounded for large sets.
+    chunks of ``chunk_size`` images, so memory stays bounded for large sets, each chunk as one
+    compiled program (``vae_tutorial._compiled``).
     """
     flat = check_images(images)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    return np.concatenate([np.asarray(model.code(flat[s:s + chunk_size]))
+    return np.concatenate([np.asarray(_compiled.apply(model, "code", jnp.asarray(flat[s:s + chunk_size])))
                            for s in range(0, flat.shape[0], chunk_size)])
 
 
 def decode(model, z) -> np.ndarray:
     """Decode codes of any leading shape ``[..., latent_dim]`` to images ``[..., 28, 28]`` (NumPy)."""
     z = np.asarray(z, dtype=np.float32)
-    flat = z.reshape(-1, z.shape[-1])
-    return np.asarray(model.decode(jnp.asarray(flat))).reshape(*z.shape[:-1], IMAGE_SIDE, IMAGE_SIDE)
+    flat = check_latent(z.reshape(-1, z.shape[-1]), model.latent_dim)
+    return np.asarray(_compiled.apply(model, "decode", jnp.asarray(flat))).reshape(*z.shape[:-1], IMAGE_SIDE, IMAGE_SIDE)
 
 
 def paths(starts, ends, *, steps: int) -> np.ndarray:

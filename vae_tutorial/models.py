@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from vae_tutorial import _compiled, checkpoints, losses, sampling
+from vae_tutorial import checkpoints, losses, sampling
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_latent, check_positive_int
 
 __all__ = ["MLP", "Autoencoder", "VAE", "LatentModel", "MODEL_CLASSES", "ACTIVATIONS"]
@@ -21,8 +21,7 @@ __all__ = ["MLP", "Autoencoder", "VAE", "LatentModel", "MODEL_CLASSES", "ACTIVAT
 ACTIVATIONS = {"relu": nnx.relu, "tanh": jnp.tanh, "elu": nnx.elu}
 
 # Speed, not maths: the weights are drawn by one compiled initializer per shape (Flax's default,
-# LeCun normal, with the same values) instead of a dozen small eager programs, and the public
-# methods run as one compiled program each (see ``vae_tutorial._compiled``).
+# LeCun normal, with the same values) instead of a dozen small programs compiled one by one.
 _LECUN_NORMAL = jax.jit(nnx.initializers.lecun_normal(), static_argnums=(1, 2))
 
 
@@ -77,17 +76,12 @@ class LatentModel(nnx.Module):
 
     def decode_logits(self, z: jax.Array) -> jax.Array:
         """Bernoulli logits of each pixel, ``[n, latent_dim] -> [n, 28, 28]``."""
-        return _compiled.apply(self, "_decode_logits", check_latent(z, self.latent_dim))
+        z = check_latent(z, self.latent_dim)
+        return self.decoder(z).reshape(z.shape[0], IMAGE_SIDE, IMAGE_SIDE)
 
     def decode(self, z: jax.Array) -> jax.Array:
         """Pixel intensities in [0, 1], ``[n, latent_dim] -> [n, 28, 28]``."""
-        return _compiled.apply(self, "_decode", check_latent(z, self.latent_dim))
-
-    def _decode_logits(self, z):
-        return self.decoder(z).reshape(z.shape[0], IMAGE_SIDE, IMAGE_SIDE)
-
-    def _decode(self, z):
-        return nnx.sigmoid(self._decode_logits(z))
+        return nnx.sigmoid(self.decode_logits(z))
 
     def code(self, images: jax.Array) -> jax.Array:  # pragma: no cover - each model defines it
         raise NotImplementedError
@@ -131,10 +125,7 @@ class Autoencoder(LatentModel):
 
     def encode(self, images: jax.Array) -> jax.Array:
         """Embed images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1] to codes ``[n, latent_dim]``."""
-        return _compiled.apply(self, "_encode", check_images(images))
-
-    def _encode(self, flat):
-        return self.encoder(flat)
+        return self.encoder(check_images(images))
 
     def code(self, images: jax.Array) -> jax.Array:
         """The point encoding, ``[n, 28, 28]``/``[n, 784]`` to ``[n, latent_dim]`` (same as ``encode``)."""
@@ -142,10 +133,7 @@ class Autoencoder(LatentModel):
 
     def loss_terms(self, images: jax.Array, *, key: jax.Array | None = None, num_samples: int = 1):
         """``(reconstruction [n], kl [n])`` in nats; the KL is zero (see :func:`losses.autoencoder_terms`). ``key`` is unused."""
-        return _compiled.apply(self, "_loss_terms", check_images(images))
-
-    def _loss_terms(self, flat):
-        return losses.autoencoder_terms(self, flat)
+        return losses.autoencoder_terms(self, images)
 
     def __call__(self, images: jax.Array) -> jax.Array:
         """Reconstruction logits ``[n, 28, 28]`` of ``images``."""
@@ -181,10 +169,7 @@ class VAE(LatentModel):
 
     def encode(self, images: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Parameters of q(z|x): images ``[n, 28, 28]``/``[n, 784]`` to ``(mean, log_var)``, each ``[n, latent_dim]``."""
-        return _compiled.apply(self, "_encode", check_images(images))
-
-    def _encode(self, flat):
-        out = self.encoder(flat)
+        out = self.encoder(check_images(images))
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
 
     is_variational = True
@@ -195,11 +180,7 @@ class VAE(LatentModel):
 
     def loss_terms(self, images: jax.Array, *, key: jax.Array, num_samples: int = 1):
         """The negative ELBO's two terms ``(reconstruction [n], kl [n])`` in nats (see :func:`losses.elbo_terms`)."""
-        return _compiled.apply(self, "_loss_terms", check_images(images), key,
-                               num_samples=check_positive_int(num_samples, "num_samples"))
-
-    def _loss_terms(self, flat, key, num_samples):
-        return losses.elbo_terms(self, flat, key=key, num_samples=num_samples)
+        return losses.elbo_terms(self, images, key=key, num_samples=num_samples)
 
     def __call__(self, images: jax.Array, *, key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         """Encode, sample z with the reparameterization trick, decode.
