@@ -177,6 +177,42 @@ def test_estimators_same_key_same_estimate_and_jit(estimator):
     assert not np.allclose(other[0], eager[0])
 
 
+class _UnhashableSquare:
+    """A callable f that cannot be hashed (``__eq__`` without ``__hash__``): the estimators run it eagerly."""
+
+    def __eq__(self, other):
+        return isinstance(other, _UnhashableSquare)
+
+    def __call__(self, z):
+        return jnp.sum(z**2)
+
+
+@pytest.mark.parametrize("estimator, from_noise", [
+    (sampling.pathwise_gradient, sampling.pathwise_from_noise),
+    (sampling.score_function_gradient, sampling.score_function_from_noise),
+], ids=ESTIMATOR_IDS)
+def test_estimators_are_their_core_applied_to_noise_from_the_key(estimator, from_noise):
+    # The estimators compile the draw and the estimate as one program; the values must be those of the
+    # core function applied to eps drawn eagerly from the same key, for hashable and unhashable f alike.
+    mean, std = jnp.array([1.0, -1.0, 0.5]), jnp.array([0.5, 2.0, 1.0])
+    key = jax.random.key(11)
+    eps = jax.random.normal(key, (50, 3))
+    expected = from_noise(sum_of_squares, mean, std, eps)
+    for f in (sum_of_squares, _UnhashableSquare()):
+        got = estimator(f, mean, std, key=key, num_samples=50)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # And against the closed form of the per-sample terms, computed in NumPy: d/dmu of mean_s sum (mu + s eps)^2.
+    e = np.asarray(eps, np.float64)
+    m, s = np.asarray(mean, np.float64), np.asarray(std, np.float64)
+    if estimator is sampling.pathwise_gradient:
+        np.testing.assert_allclose(expected[0], (2 * (m + s * e)).mean(0), rtol=1e-5)
+        np.testing.assert_allclose(expected[1], (2 * (m + s * e) * e).mean(0), rtol=1e-5)
+    else:
+        fz = ((m + s * e) ** 2).sum(1, keepdims=True)
+        np.testing.assert_allclose(expected[0], (fz * e / s).mean(0), rtol=1e-5)
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ESTIMATOR_IDS)
 def test_estimators_error_cases(estimator):
     key = jax.random.key(0)

@@ -91,8 +91,8 @@ def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tupl
         JMLR 21(132), 2020, section 5 (arXiv:1906.10652);
         Kingma and Welling, "Auto-Encoding Variational Bayes", 2013 (arXiv:1312.6114).
     """
-    mean, std, eps = _gaussian_noise(f, mean, std, key, num_samples, "pathwise_gradient")
-    return pathwise_from_noise(f, mean, std, eps)
+    mean, std, num_samples = _check_estimator_args(f, mean, std, num_samples, "pathwise_gradient")
+    return _run_estimator(pathwise_from_noise, f, mean, std, key, num_samples)
 
 
 def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
@@ -138,10 +138,10 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
         Williams, "Simple Statistical Gradient-Following Algorithms for Connectionist
         Reinforcement Learning", Machine Learning 8, 1992.
     """
-    mean, std, eps = _gaussian_noise(f, mean, std, key, num_samples, "score_function_gradient")
+    mean, std, num_samples = _check_estimator_args(f, mean, std, num_samples, "score_function_gradient")
     if jnp.ndim(baseline) != 0:
         raise ValueError(f"score_function_gradient: baseline must be a scalar, got shape {jnp.shape(baseline)}")
-    return score_function_from_noise(f, mean, std, eps, baseline)
+    return _run_estimator(score_function_from_noise, f, mean, std, key, num_samples, baseline)
 
 
 def pathwise_from_noise(f, mean, std, eps):
@@ -192,8 +192,8 @@ def _check_std(std, name):
             raise ValueError(f"{name}: std must be > 0 everywhere (a standard deviation), got min {values.min():.3g}")
 
 
-def _gaussian_noise(f, mean, std, key, num_samples, name):
-    """Check the estimators' arguments; return float ``mean``, ``std`` and eps ``[S, *mean.shape]``."""
+def _check_estimator_args(f, mean, std, num_samples, name):
+    """Check the estimators' arguments; return float ``mean`` and ``std`` and the checked ``num_samples``."""
     if not callable(f):
         raise TypeError(f"{name}: f must be a function from z (shaped like mean) to a scalar, got {type(f).__name__}")
     num_samples = check_positive_int(num_samples, "num_samples")
@@ -206,8 +206,29 @@ def _gaussian_noise(f, mean, std, key, num_samples, name):
     if not hasattr(out, "shape") or out.shape != ():
         shape = getattr(out, "shape", type(out).__name__)
         raise ValueError(f"{name}: f must return a scalar for one sample z of shape {mean.shape}, got {shape}")
-    eps = jax.random.normal(key, (num_samples, *mean.shape), dtype=dtype)
-    return mean, std, eps
+    return mean, std, num_samples
+
+
+def _run_estimator(from_noise, f, mean, std, key, num_samples, *baseline):
+    """Draw eps ``[S, *mean.shape]`` from ``key`` and apply ``from_noise``: one compiled program per ``f`` and S.
+
+    Run eagerly, JAX would compile each of the estimate's operations on its own, for every new
+    sample count; compiled whole it is one program (the same values). An ``f`` that cannot be
+    hashed (a callable object with ``__eq__`` but no ``__hash__``) runs eagerly instead.
+    """
+    try:
+        hash(f)
+    except TypeError:
+        return _estimate(from_noise, f, num_samples, mean, std, key, *baseline)
+    return _estimate_compiled(from_noise, f, num_samples, mean, std, key, *baseline)
+
+
+def _estimate(from_noise, f, num_samples, mean, std, key, *baseline):
+    eps = jax.random.normal(key, (num_samples, *mean.shape), dtype=mean.dtype)
+    return from_noise(f, mean, std, eps, *baseline)
+
+
+_estimate_compiled = jax.jit(_estimate, static_argnums=(0, 1, 2))
 
 
 # --------------------------------------------------------------------------------------------
