@@ -4,7 +4,9 @@
 compiled (what a student sees the first time). *Warm*: the same notebook again with the cache
 that the cold run filled (a re-run in class). Runs a copy (the committed notebook is not touched),
 ``--repeat`` times each, alternating cold and warm, and prints medians, the series totals and the
-warm/cold ratio. Usage: ``python benchmarks/notebook_times.py [--repeat 2] [notebooks/NN-name.ipynb ...]``
+warm/cold ratio. *In order* (last column): the notebooks once more, one after another in a fresh
+kernel each, sharing one cache that starts empty, as a student meets them the first time through
+the course. Usage: ``python benchmarks/notebook_times.py [--repeat 2] [notebooks/NN-name.ipynb ...]``
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ def main() -> None:
               flush=True)
     print(f"{'series (sum of medians)':<36} {totals['cold']:>7.1f} {totals['warm']:>7.1f} "
           f"{totals['warm'] / totals['cold']:>9.2f}")
+    print("in order, one cache that starts empty:")
+    with tempfile.TemporaryDirectory(prefix="jax-cache-") as cache:
+        in_order = [time_notebook(path.resolve(), pathlib.Path(cache)) for path in paths]
+    for path, seconds in zip(paths, in_order):
+        print(f"{path.name:<36} {seconds:>7.1f}", flush=True)
+    print(f"{'series, in order':<36} {sum(in_order):>7.1f}")
 
 
 if __name__ == "__main__":
