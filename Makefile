@@ -4,16 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install notebooks navigation benchmarks site clean student study
+.PHONY: lab test install warm notebooks navigation benchmarks site clean student study
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found %s); set PYTHON=python3.11 or newer" % sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	@$(MAKE) --no-print-directory warm
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Compile the course's programs once into JAX's cache, so a student's first run is as fast as a
+# re-run (tools/warm_cache.py; a few minutes on 2 cores). A failure only warns: the course still works.
+warm:
+	@test -x $(BIN)/python || { echo "make warm: $(BIN) does not exist yet; run make install (it warms the cache itself)"; exit 1; }
+	$(BIN)/python tools/warm_cache.py || echo "warning: the warm-up did not finish; those notebooks compile on first use"
 
 # Jupyter refuses to start as root (containers, some cloud machines) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -15,25 +15,22 @@ import argparse
 import os
 import pathlib
 import statistics
+import sys
 import tempfile
-import time
 
-import nbformat
-from nbclient import NotebookClient
 from sysinfo import summary
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from run_notebooks import execute  # noqa: E402  (one way to run a notebook, shared with tools/)
+
 CACHE_ENV = "VAE_TUTORIAL_JAX_CACHE"  # read by vae_tutorial._cache in the kernel
 
 
 def time_notebook(path: pathlib.Path, cache: pathlib.Path) -> float:
-    nb = nbformat.read(path, as_version=4)
+    """Seconds to run the notebook in a fresh kernel (start and shutdown included) with JAX's cache in ``cache``."""
     os.environ[CACHE_ENV] = str(cache)  # the kernel inherits the environment
-    start = time.perf_counter()
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()  # starts the kernel, runs every cell, shuts the kernel down
-    return time.perf_counter() - start
+    return execute(path)[1]
 
 
 def main() -> None:
