@@ -57,12 +57,23 @@ def test_nothing_runs_when_the_cache_is_off(tmp_path):
     assert "must not run" not in done.stdout
 
 
+def test_a_cache_folder_that_cannot_be_written_is_refused_before_anything_runs(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    bad = _notebook(tmp_path / "bad.ipynb", "raise ValueError('must not run')")
+    done = _warm(blocker / "cache", bad)  # a folder inside a file cannot be made
+    assert done.returncode == 1
+    assert f"cannot write to the cache folder {blocker / 'cache'}" in done.stdout
+    assert "VAE_TUTORIAL_JAX_CACHE to a folder you can write to" in done.stdout
+    assert "must not run" not in done.stdout and blocker.read_text() == "not a folder"
+
+
 def test_a_missing_notebook_is_refused_with_what_was_expected(tmp_path):
     done = _warm(tmp_path / "cache", tmp_path / "nope.ipynb")
     assert done.returncode == 2
     assert "no such notebook" in done.stdout and "nope.ipynb" in done.stdout
     assert "notebooks/NN-name.ipynb" in done.stdout
-    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    assert not any((tmp_path / "cache").iterdir())  # made, probed, left empty
 
 
 def test_install_warms_the_cache_and_binder_does_too():

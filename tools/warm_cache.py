@@ -7,7 +7,8 @@ memory (nothing is saved; the committed notebooks are not touched), and the kern
 that importing ``vae_tutorial`` turns on (``vae_tutorial._cache``). A student's first run is
 then as fast as a re-run.
 
-Nothing is run when the cache is off (``VAE_TUTORIAL_JAX_CACHE=off``). A notebook that fails is
+Nothing is run when the cache is off (``VAE_TUTORIAL_JAX_CACHE=off``) or its folder cannot be
+written (the kernels would run without it; exit status 1). A notebook that fails is
 named, with its error, and the others still run; the exit status is then 1. The course works
 either way: what was not compiled here is compiled on first use.
 
@@ -35,6 +36,15 @@ def main(args: list[str]) -> int:
     if folder is None:
         print(f"warm_cache: {_cache.ENV} is off, so there is no cache to fill; nothing run")
         return 0
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".warm_cache_probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:  # the kernels would run without a cache: warming it would be time lost
+        print(f"warm_cache: cannot write to the cache folder {folder} ({error.strerror or error}); nothing run. "
+              f"Set {_cache.ENV} to a folder you can write to.")
+        return 1
     paths = [pathlib.Path(a) for a in args] or navigation.notebooks()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
