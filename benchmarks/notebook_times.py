@@ -1,4 +1,4 @@
-"""Time each notebook top to bottom in a fresh kernel, cold and warm, kernel start included.
+"""Time each notebook top to bottom in a fresh kernel, cold and warm (kernel start included, its shutdown not).
 
 *Cold*: JAX's persistent compilation cache points at a new, empty folder, so every program is
 compiled (what a student sees the first time). *Warm*: the same notebook again with the cache
@@ -28,7 +28,7 @@ CACHE_ENV = "VAE_TUTORIAL_JAX_CACHE"  # read by vae_tutorial._cache in the kerne
 
 
 def time_notebook(path: pathlib.Path, cache: pathlib.Path) -> float:
-    """Seconds to run the notebook in a fresh kernel (start and shutdown included) with JAX's cache in ``cache``."""
+    """Seconds to run the notebook in a fresh kernel (kernel start included, shutdown not) with JAX's cache in ``cache``."""
     os.environ[CACHE_ENV] = str(cache)  # the kernel inherits the environment
     return execute(path)[1]
 
