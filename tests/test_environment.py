@@ -53,3 +53,11 @@ def test_environment_yml_mirrors_the_lock():
 def test_ci_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
     assert "make test" in script and "JAX_PLATFORMS=cpu" in script
+
+
+def test_the_installed_version_is_the_package_version():
+    import importlib.metadata
+
+    import vae_tutorial
+
+    assert importlib.metadata.version("vae-tutorial") == vae_tutorial.__version__

@@ -38,6 +38,19 @@ def test_fills_the_cache_and_leaves_the_notebook_as_it_was(tmp_path):
     assert any(cache.iterdir()), "the kernel compiled a program, so the cache holds at least one entry"
 
 
+def test_a_cache_folder_chosen_for_jax_itself_is_the_one_used_and_its_settings_are_said(tmp_path):
+    good = _notebook(tmp_path / "good.ipynb", "import jax, jax.numpy as jnp, vae_tutorial\nprint(jax.jit(jnp.cos)(1.0))")
+    jax_own = tmp_path / "jax-own"
+    env = {**os.environ, "VAE_TUTORIAL_JAX_CACHE": str(tmp_path / "course"), "JAX_COMPILATION_CACHE_DIR": str(jax_own),
+           "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, str(SCRIPT), str(good)], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"into {jax_own}" in done.stdout
+    assert "JAX_COMPILATION_CACHE_DIR is set, so JAX's own cache settings apply" in done.stdout
+    assert jax_own.is_dir() and not (tmp_path / "course").exists()
+
+
 def test_a_failing_notebook_is_named_and_the_others_still_run(tmp_path):
     bad = _notebook(tmp_path / "bad.ipynb", "raise ValueError('no digits here')")
     good = _notebook(tmp_path / "good.ipynb", "print(6 * 7)")

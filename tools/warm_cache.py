@@ -17,6 +17,7 @@ Usage: ``python tools/warm_cache.py [notebooks/NN-name.ipynb ...]`` (default: ev
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import sys
@@ -36,6 +37,11 @@ def main(args: list[str]) -> int:
     if folder is None:
         print(f"warm_cache: {_cache.ENV} is off, so there is no cache to fill; nothing run")
         return 0
+    # The folder the kernels will use: JAX's own JAX_COMPILATION_CACHE_DIR when the user set one.
+    folder = _cache.enable() or folder
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        print("warm_cache: JAX_COMPILATION_CACHE_DIR is set, so JAX's own cache settings apply: only programs that "
+              "take longer than jax_persistent_cache_min_compile_time_secs (1 s by default) to compile are kept")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".warm_cache_probe"
