@@ -35,6 +35,7 @@ def test_fills_the_cache_and_leaves_the_notebook_as_it_was(tmp_path):
     assert f"into {cache}" in done.stdout
     assert "good.ipynb: " in done.stdout and " s\n" in done.stdout
     assert good.read_bytes() == before  # run on a copy: no outputs saved
+    assert "Kernel is running over TCP" not in done.stderr  # the kernels' own chatter stays out of an install
     assert any(cache.iterdir()), "the kernel compiled a program, so the cache holds at least one entry"
 
 

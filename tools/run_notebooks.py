@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -22,14 +23,15 @@ import navigation  # noqa: E402
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def execute(path: pathlib.Path) -> tuple[nbformat.NotebookNode, float]:
+def execute(path: pathlib.Path, *, quiet: bool = False) -> tuple[nbformat.NotebookNode, float]:
     """Run the notebook at ``path`` top to bottom in a fresh kernel, in its own folder, on a copy in memory.
 
     Returns the executed copy and the seconds from starting the kernel to the end of the last
     cell (what "restart and run all" costs a reader; the kernel's shutdown afterwards is not
     counted: it sometimes waits about 3.4 s for the process to exit). The file is not touched. The
-    kernel inherits this process's environment. Raises ``nbclient.exceptions.CellExecutionError``
-    if a cell fails.
+    kernel inherits this process's environment. ``quiet`` drops what the kernel process itself
+    writes to the terminal (such as ipykernel's warning about unencrypted local TCP); a failing
+    cell still raises. Raises ``nbclient.exceptions.CellExecutionError`` if a cell fails.
     """
     nb = nbformat.read(path, as_version=4)
     marks = []  # when the kernel was ready, then when each code cell ended
@@ -39,7 +41,8 @@ def execute(path: pathlib.Path) -> tuple[nbformat.NotebookNode, float]:
 
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                   on_notebook_start=mark, on_cell_executed=mark).execute()
+                   on_notebook_start=mark, on_cell_executed=mark).execute(
+        **({"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}))
     return nb, (marks[-1] if marks else time.perf_counter()) - start
 
 

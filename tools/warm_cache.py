@@ -61,7 +61,7 @@ def main(args: list[str]) -> int:
     failed, start = [], time.perf_counter()
     for path in paths:
         try:
-            seconds = execute(path.resolve())[1]
+            seconds = execute(path.resolve(), quiet=True)[1]  # no kernel chatter in an install's output
         except Exception as error:  # a failing notebook must not stop the others (or the install)
             failed.append(path.name)
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # the traceback's colours
