@@ -19,8 +19,8 @@ def _notebook(path: pathlib.Path, *sources: str) -> pathlib.Path:
     return path
 
 
-def _warm(cache, *paths, timeout=300):
-    env = {**os.environ, "VAE_TUTORIAL_JAX_CACHE": str(cache), "JAX_PLATFORMS": "cpu"}
+def _warm(cache, *paths, timeout=300, **extra_env):
+    env = {**os.environ, "VAE_TUTORIAL_JAX_CACHE": str(cache), "JAX_PLATFORMS": "cpu", **extra_env}
     return subprocess.run([sys.executable, str(SCRIPT), *map(str, paths)], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=ROOT)
 
@@ -42,10 +42,7 @@ def test_fills_the_cache_and_leaves_the_notebook_as_it_was(tmp_path):
 def test_a_cache_folder_chosen_for_jax_itself_is_the_one_used_and_its_settings_are_said(tmp_path):
     good = _notebook(tmp_path / "good.ipynb", "import jax, jax.numpy as jnp, vae_tutorial\nprint(jax.jit(jnp.cos)(1.0))")
     jax_own = tmp_path / "jax-own"
-    env = {**os.environ, "VAE_TUTORIAL_JAX_CACHE": str(tmp_path / "course"), "JAX_COMPILATION_CACHE_DIR": str(jax_own),
-           "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run([sys.executable, str(SCRIPT), str(good)], capture_output=True, text=True, env=env,
-                          timeout=300, cwd=ROOT)
+    done = _warm(tmp_path / "course", good, JAX_COMPILATION_CACHE_DIR=str(jax_own))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"into {jax_own}" in done.stdout
     assert "JAX_COMPILATION_CACHE_DIR is set, so JAX's own cache settings apply" in done.stdout
