@@ -1,4 +1,4 @@
-"""The importance-weighted bound and the helpers of 05-the-elbo and 08-how-vaes-fail.
+"""The importance-weighted bound and the helpers of 06-the-elbo and 07-how-vaes-fail.
 
 References are computed independently here, in NumPy (float64), from the model's encoder and
 decoder outputs; only the standard-normal noise is drawn with JAX, the same way the package

@@ -14,7 +14,7 @@ whether generated images lie *where real digits lie*:
 3. :func:`nearest_real_distance`: the pixel distance from each image to its nearest real digit.
 
 Pixel distances favour blur a little (a smooth average lies close to many digits in Euclidean
-distance), the CNN's features favour shape; report both. Introduced in 06-vae-against-autoencoder.
+distance), the CNN's features favour shape; report both. Introduced in 08-vae-against-autoencoder.
 
 References:
     T. Kynkäänniemi, T. Karras, S. Laine, J. Lehtinen, T. Aila, "Improved Precision and Recall

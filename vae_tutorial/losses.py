@@ -1,7 +1,7 @@
 """Losses: Bernoulli reconstruction, the Gaussian KL term, and the negative ELBO.
 
 All losses are in nats per image. Introduced in 01-autoencoder (reconstruction) and
-05-the-elbo (KL and negative ELBO).
+06-the-elbo (KL and negative ELBO).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_p
 __all__ = [
     "bernoulli_reconstruction", "gaussian_kl", "elbo_terms", "negative_elbo", "autoencoder_terms",
     "autoencoder_loss",
-    # How tight the bound is and how VAEs fail (05-the-elbo, 08-how-vaes-fail):
+    # How tight the bound is and how VAEs fail (06-the-elbo, 07-how-vaes-fail):
     "importance_weighted_bound", "importance_log_weights", "evidence_lower_bound", "optimize_posterior", "gaussian_kl_per_dimension",
     "latent_activity", "active_units", "ACTIVE_UNIT_THRESHOLD", "aggregate_posterior_log_density",
     "kl_decomposition",
@@ -137,7 +137,7 @@ def autoencoder_loss(model, images: jax.Array) -> jax.Array:
 # --------------------------------------------------------------------------------------------
 # How tight the bound is, and how VAEs fail: the importance-weighted bound, the ELBO of any
 # Gaussian posterior, per-image optimisation of q (the amortization gap), active units and the
-# aggregate posterior. Introduced in 05-the-elbo and 08-how-vaes-fail.
+# aggregate posterior. Introduced in 06-the-elbo and 07-how-vaes-fail.
 # --------------------------------------------------------------------------------------------
 
 #: Burda et al. (2016) call latent dimension d active when Cov_x(E_q[z_d | x]) exceeds this.
@@ -172,7 +172,7 @@ def gaussian_kl_per_dimension(mean: jax.Array, log_var: jax.Array) -> jax.Array:
     ``1/2 * (exp(log_var) + mean**2 - 1 - log_var)``. A dimension whose KL is close to 0 for
     every image carries no information about the image: q(z_d | x) is the prior.
 
-    Introduced in 08-how-vaes-fail.
+    Introduced in 07-how-vaes-fail.
 
     Args:
         mean: ``[..., latent]`` means.
@@ -300,7 +300,7 @@ def importance_weighted_bound(model, images: jax.Array, *, key: jax.Array, num_s
     result does not depend on the chunk sizes, and it uses the same draws as
     :func:`importance_log_weights` with the same key.
 
-    Introduced in 05-the-elbo.
+    Introduced in 06-the-elbo.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE` (prior N(0, I), Bernoulli decoder).
@@ -339,7 +339,7 @@ def importance_log_weights(model, images: jax.Array, *, key: jax.Array, num_samp
     of K), and shows how unequal the weights are. Computed in the same bounded chunks; only the
     result, ``n * K`` floats, grows with n and K.
 
-    Introduced in 05-the-elbo.
+    Introduced in 06-the-elbo.
 
     Args:
         model, images, key, num_samples, chunk_size, sample_chunk_size, posterior: as for
@@ -363,7 +363,7 @@ def evidence_lower_bound(model, images: jax.Array, *, key: jax.Array, num_sample
     same key), with the option of a different Gaussian q per image: that is what the amortization
     gap compares (Cremer, Li and Duvenaud 2018).
 
-    Introduced in 05-the-elbo.
+    Introduced in 06-the-elbo.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE`.
@@ -424,7 +424,7 @@ def optimize_posterior(model, images: jax.Array, *, key: jax.Array, steps: int =
     ELBO gained is the *amortization gap* of Cremer, Li and Duvenaud (2018); what remains between
     the optimised ELBO and log p(x) is the *approximation gap* of the Gaussian family.
 
-    Introduced in 05-the-elbo.
+    Introduced in 06-the-elbo.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE`; its weights are not changed.
@@ -466,7 +466,7 @@ def latent_activity(model, images, *, chunk_size: int = 1000) -> np.ndarray:
     :data:`ACTIVE_UNIT_THRESHOLD` (0.01). An inactive dimension has (nearly) the same mean for
     every image; the decoder cannot use it, and its KL is usually close to zero.
 
-    Introduced in 08-how-vaes-fail.
+    Introduced in 07-how-vaes-fail.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE`.
@@ -493,7 +493,7 @@ def latent_activity(model, images, *, chunk_size: int = 1000) -> np.ndarray:
 def active_units(model, images, *, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """The number of active latent dimensions (Burda et al. 2016): those with ``latent_activity > threshold``.
 
-    Introduced in 08-how-vaes-fail.
+    Introduced in 07-how-vaes-fail.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE`.
@@ -529,7 +529,7 @@ def aggregate_posterior_log_density(mean, log_var, z, *, chunk_size: int = 1024)
     Lakshminarayanan and Mohamed 2018). The mixture of N Gaussians is evaluated exactly, in chunks
     of ``chunk_size`` points (memory about ``chunk_size * N`` floats).
 
-    Introduced in 08-how-vaes-fail.
+    Introduced in 07-how-vaes-fail.
 
     Args:
         mean: ``[N, latent]`` encoder means of the data set's images.
@@ -573,7 +573,7 @@ def kl_decomposition(model, images, *, seed: int = 0, num_samples: int = 1) -> d
     KL(q(z) || p(z)) = E[log q(z) - log p(z)]. Their sum estimates the average KL, which is also
     returned in closed form as a check. Cost: about ``N * num_samples * N`` Gaussian densities.
 
-    Introduced in 08-how-vaes-fail.
+    Introduced in 07-how-vaes-fail.
 
     Args:
         model: a :class:`~vae_tutorial.models.VAE`.

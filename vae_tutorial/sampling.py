@@ -1,6 +1,6 @@
 """Sampling with the reparameterization trick, and two Monte Carlo gradient estimators.
 
-Introduced in 04-reparameterization-trick (``reparameterize``) and 07-why-it-works (the
+Introduced in 04-reparameterization-trick (``reparameterize``) and 05-why-it-works (the
 estimators, and ``repeated_estimates`` and ``estimator_variance``, which measure how noisy
 they are).
 """
@@ -66,7 +66,7 @@ def pathwise_gradient(f, mean, std, *, key: jax.Array, num_samples: int) -> tupl
     everywhere with a derivative of finite expectation (a kink, as in ReLU, is fine). For an f that
     jumps, such as a step, the estimate is silently wrong: zero for a step.
 
-    Introduced in 07-why-it-works.
+    Introduced in 05-why-it-works.
 
     Args:
         f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
@@ -109,7 +109,7 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
     estimate unbiased and can reduce its variance (a control variate). The default, 0, is the
     plain estimator.
 
-    Introduced in 07-why-it-works.
+    Introduced in 05-why-it-works.
 
     Args:
         f: a function from one sample ``z``, shaped like ``mean``, to a scalar. It is mapped over
@@ -147,7 +147,7 @@ def score_function_gradient(f, mean, std, *, key: jax.Array, num_samples: int,
 def pathwise_from_noise(f, mean, std, eps):
     """The pathwise estimate for given noise: grad_{mean, std} of (1/S) sum_s f(mean + std * eps_s).
 
-    The core of :func:`pathwise_gradient` (shown in 07-why-it-works), without argument checks.
+    The core of :func:`pathwise_gradient` (shown in 05-why-it-works), without argument checks.
 
     Args:
         f: a JAX function from one sample z (shaped like ``mean``) to a scalar.
@@ -169,7 +169,7 @@ def score_function_from_noise(f, mean, std, eps, baseline=0.0):
     """The score-function estimate for given noise: (1/S) sum_s (f(z_s) - b) grad_{mean, std} log N(z_s; mean, std^2).
 
     With ``z_s = mean + std * eps_s``. The core of :func:`score_function_gradient` (shown in
-    07-why-it-works), without argument checks; ``baseline`` is the constant b.
+    05-why-it-works), without argument checks; ``baseline`` is the constant b.
 
     Returns:
         ``(d_mean, d_std)``, each shaped like ``mean``.
@@ -248,7 +248,7 @@ def repeated_estimates(estimator, f, mean, std, *, key: jax.Array, num_samples: 
     ``E_{z ~ N(mean[i], std[i]^2)}[f(z, data[i])]`` with its own samples, as a VAE's
     reconstruction loss is one expectation per image.
 
-    Introduced in 07-why-it-works.
+    Introduced in 05-why-it-works.
 
     Args:
         estimator: ``pathwise_gradient`` or ``score_function_gradient``.
@@ -326,7 +326,7 @@ def estimator_variance(estimator, f, mean, std, *, key: jax.Array, num_samples: 
     spread, their relative standard error is about ``sqrt(2 / (R - 1))``, and it is larger when the
     one-sample terms have heavy tails, as the score-function terms do.
 
-    Introduced in 07-why-it-works.
+    Introduced in 05-why-it-works.
 
     Args:
         estimator, f, mean, std, data, baseline: as for ``repeated_estimates``.

@@ -4,7 +4,7 @@
 seeds and writes ``assets/latent_study.csv`` in long form (``model, latent_dim, seed, measure,
 value``); the recipe, the code version and reference values of real digits go to
 ``assets/latent_study.json``. The tool's docstring says what each measure is. Introduced in
-06-vae-against-autoencoder.
+08-vae-against-autoencoder.
 """
 
 from __future__ import annotations
