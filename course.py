@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -132,10 +133,11 @@ class PipProgress:
     pip's warnings and errors as they are.
     """
 
-    def __init__(self, log, *, out=None, every=20, quiet_after=15.0):
+    def __init__(self, log, *, out=None, every=20, quiet_after=20.0):
         self.log, self.out, self.every, self.quiet_after = log, out or sys.stdout, every, quiet_after
         self.packages, self.phase, self.last = 0, "resolving", time.monotonic()
         self.tty = hasattr(self.out, "isatty") and self.out.isatty()
+        self.kinds, self.repeated = set(), 0  # one line per kind of warning, then a count
         self.lock = threading.Lock()
 
     def _show(self, text: str, *, keep: bool = True) -> None:
@@ -150,7 +152,7 @@ class PipProgress:
     def line(self, line: str) -> None:
         self.log.write(line)
         text = line.strip()
-        if text.startswith(("Collecting ", "Requirement already satisfied: ", "Obtaining ")):
+        if text.startswith(("Collecting ", "Processing ", "Requirement already satisfied: ", "Obtaining ")):
             self.packages += 1
             if self.packages % self.every == 0:
                 self._show("{} packages resolved".format(self.packages), keep=not self.tty)
@@ -164,7 +166,17 @@ class PipProgress:
         elif text.startswith("Successfully installed"):
             self._show("installed {} packages".format(len(text.split()) - 2))
         elif text.startswith(("ERROR", "WARNING")) or "error:" in text.lower():
-            self._show(text)
+            kind = re.sub(r"'[^']*'|\"[^\"]*\"|\S*[/\\]\S*|\d+", "_", text)  # names, paths, numbers aside
+            if kind in self.kinds:
+                self.repeated += 1
+            else:
+                self.kinds.add(kind)
+                self._show(text)
+
+    def close(self) -> None:
+        if self.repeated:
+            self._show("({} repeated message{} left out: see the log)".format(
+                self.repeated, "s" if self.repeated != 1 else ""))
 
     def heartbeat(self, started: float, stop: threading.Event) -> None:
         while not stop.wait(1.0):
@@ -188,6 +200,7 @@ def pip_install(python, args, *, log_path, out=None) -> int:
         status = process.wait()
         stop.set()
         beat.join()
+        progress.close()
     return status
 
 

@@ -50,9 +50,9 @@ def test_environment_yml_mirrors_the_lock():
     assert "python=3.11" in text
 
 
-def test_ci_runs_make_test():
+def test_ci_runs_the_tests_through_the_entry_point_students_use():
     script = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in script and "JAX_PLATFORMS=cpu" in script
+    assert "python3 course.py test" in script and "JAX_PLATFORMS=cpu" in script
 
 
 def test_the_installed_version_is_the_package_version():
