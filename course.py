@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import pathlib
+import platform as platform_module
 import re
 import shutil
 import subprocess
@@ -58,6 +59,26 @@ def python_problem(version=None):
     return ("The course needs Python {}.{} or newer; this is Python {}. Install a newer Python (python.org, "
             "or your system's packages) and run this script with it, e.g. `python3.12 course.py setup` "
             "(on Windows: `py -3.12 course.py setup`).").format(MIN_PYTHON[0], MIN_PYTHON[1], found)
+
+
+def platform_problem(platform=None, machine=None):
+    """A sentence saying why this machine cannot install the course, or None.
+
+    JAX publishes no wheels for macOS on Intel (x86-64) after jaxlib 0.4.38, and the course needs
+    jax 0.10 or newer: pip would fail after minutes with "No matching distribution found for jaxlib".
+    """
+    platform = platform or sys.platform
+    machine = (machine or platform_module.machine()).lower()
+    if platform == "darwin" and machine in ("x86_64", "amd64", "i386"):
+        return ("This Python runs on macOS on an Intel (x86-64) processor, for which JAX publishes no packages "
+                "after version 0.4.38; the course needs JAX 0.10 or newer, so it cannot be installed here. "
+                "If this Mac has an Apple chip (M1 or later), this Python is an Intel build running under Rosetta: "
+                "install an arm64 Python (python.org's universal2 installer, or Homebrew) and run this script "
+                "with it. On an Intel Mac: open the course's static pages (built with `python course.py site` "
+                "on any machine that can install it; the explorers work in any browser, offline) and run the "
+                "code on a hosted notebook service (the Colab or Binder link at the top of each notebook). "
+                "See the platform table in README.md.")
+    return None
 
 
 def is_windows(platform=None) -> bool:
@@ -223,6 +244,9 @@ def setup(*, force: bool = False, warm: bool = True) -> pathlib.Path:
     if not force and installed():
         say("course: {} is set up (python course.py setup --force reinstalls)".format(VENV.name))
         return venv_python()
+    problem = platform_problem()
+    if problem:
+        sys.exit(problem)
     started = time.monotonic()
     python = create_venv()
     version = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],

@@ -65,6 +65,26 @@ def test_an_old_interpreter_reaches_the_check_and_exits_with_the_message(python,
     assert "Traceback" not in done.stderr and not (tmp_path / ".venv").exists() and not (ROOT / ".venv-old").exists()
 
 
+@pytest.mark.parametrize("platform, machine, refused", [("darwin", "x86_64", True), ("darwin", "arm64", False),
+                                                        ("linux", "x86_64", False), ("win32", "AMD64", False),
+                                                        ("linux", "aarch64", False)])
+def test_an_intel_mac_is_told_before_installing_that_jax_has_no_packages_for_it(platform, machine, refused):
+    message = course.platform_problem(platform, machine)
+    assert (message is not None) is refused
+    if refused:
+        assert "no packages after version 0.4.38" in message and "Rosetta" in message
+        assert "course.py site" in message and "README.md" in message
+
+
+def test_setup_on_an_intel_mac_stops_before_making_anything(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(course.platform_module, "machine", lambda: "x86_64")
+    monkeypatch.setattr(course, "VENV", tmp_path / ".venv")
+    with pytest.raises(SystemExit, match="Intel"):
+        course.setup(force=True)
+    assert not (tmp_path / ".venv").exists()
+
+
 def test_course_py_uses_the_standard_library_only():
     tree = ast.parse((ROOT / "course.py").read_text(encoding="utf-8"))
     modules = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
