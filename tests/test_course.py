@@ -393,6 +393,39 @@ def test_setup_warms_the_cache_and_ci_goes_through_course_py():
     assert re.search(r"^python3 course.py test\b", ci, flags=re.M) and "make test" not in ci
 
 
+@pytest.mark.parametrize("platform, shell", [("win32", True), ("linux", False), ("darwin", False)])
+def test_mathjax_is_unpacked_from_what_npm_pack_fetched_and_npm_runs_through_the_shell_on_windows(
+        monkeypatch, tmp_path, platform, shell):
+    import tarfile
+
+    calls = []
+
+    def fake_npm_pack(command, *, cwd, **options):  # what `npm pack` leaves: the package's archive
+        calls.append((command, options))
+        source = tmp_path / "source" / "package" / "es5"
+        source.mkdir(parents=True, exist_ok=True)
+        (source / "tex-svg-full.js").write_text("/* MathJax */")
+        with tarfile.open(pathlib.Path(cwd) / f"mathjax-{course.MATHJAX_VERSION}.tgz", "w:gz") as tar:
+            tar.add(source.parent, arcname="package")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(course.shutil, "which", lambda name: "/usr/bin/npm" if name == "npm" else None)
+    monkeypatch.setattr(course.subprocess, "run", fake_npm_pack)
+    script = course.mathjax(tmp_path / "venv")
+    assert script == tmp_path / "venv" / f"mathjax-{course.MATHJAX_VERSION}" / "package" / "es5" / "tex-svg-full.js"
+    assert script.read_text() == "/* MathJax */"
+    assert calls[0][0] == ["/usr/bin/npm", "pack", "--silent", f"mathjax@{course.MATHJAX_VERSION}"]
+    assert calls[0][1]["shell"] is shell
+    assert course.mathjax(tmp_path / "venv") == script and len(calls) == 1  # fetched once
+
+
+def test_without_npm_the_site_is_built_without_mathjax_and_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(course.shutil, "which", lambda name: None)
+    assert course.mathjax(tmp_path) is None
+    assert "npm is not installed, so the pages show equations as LaTeX source" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------------------------------------
 # Packaging: the wheel holds every file of the package, and building it prints no warning wall
 # ------------------------------------------------------------------------------------------------
