@@ -426,6 +426,16 @@ def test_without_npm_the_site_is_built_without_mathjax_and_says_so(monkeypatch, 
     assert "npm is not installed, so the pages show equations as LaTeX source" in capsys.readouterr().out
 
 
+def test_an_explorer_not_run_yet_tells_the_student_to_run_the_cell():
+    """JupyterLab shows a saved explorer output as its still picture until the cell runs: the caption
+    must not say that JupyterLab cannot run the explorer."""
+    from vae_tutorial import widgets
+
+    note = widgets.NO_FRONTEND_NOTE
+    assert "run this cell" in note and "cannot run the interactive explorer" not in note
+    assert "course.py site" in note and "make site" not in note  # the command that works on every platform
+
+
 # ------------------------------------------------------------------------------------------------
 # Packaging: the wheel holds every file of the package, and building it prints no warning wall
 # ------------------------------------------------------------------------------------------------
