@@ -150,7 +150,8 @@ class PipProgress:
     """Turns pip's several hundred lines into a few: how many packages are resolved, then installed.
 
     Every line goes to the log file; the terminal gets a count every ``every`` packages (or one line
-    rewritten in place on a terminal), a note when a step is silent for ``quiet_after`` seconds, and
+    rewritten in place on a terminal), a note when a step is silent for ``quiet_after`` seconds (then
+    after twice as long each time, so a slow machine gets a few notes, not a wall of them), and
     pip's warnings and errors as they are.
     """
 
@@ -159,6 +160,7 @@ class PipProgress:
         self.packages, self.phase, self.last = 0, "resolving", time.monotonic()
         self.tty = hasattr(self.out, "isatty") and self.out.isatty()
         self.kinds, self.repeated = set(), 0  # one line per kind of warning, then a count
+        self.gap = quiet_after
         self.lock = threading.Lock()
 
     def _show(self, text: str, *, keep: bool = True) -> None:
@@ -169,6 +171,8 @@ class PipProgress:
                 self.out.write("  " + text + "\n")
             self.out.flush()
             self.last = time.monotonic()
+            if not text.startswith("still "):
+                self.gap = self.quiet_after
 
     def line(self, line: str) -> None:
         self.log.write(line)
@@ -201,8 +205,9 @@ class PipProgress:
 
     def heartbeat(self, started: float, stop: threading.Event) -> None:
         while not stop.wait(1.0):
-            if time.monotonic() - self.last >= self.quiet_after:
+            if time.monotonic() - self.last >= self.gap:
                 self._show("still {} ({:.0f} s so far)".format(self.phase, time.monotonic() - started))
+                self.gap *= 2
 
 
 def pip_install(python, args, *, log_path, out=None) -> int:
