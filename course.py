@@ -362,7 +362,10 @@ def refresh(masters=MASTERS, work=WORK, *, names=(), stamp=None, out=print) -> d
             manifest[target.name] = cells_fingerprint(master) or manifest.get(target.name)
             continue
         if edited(target, manifest):
-            aside = target.with_name("{}.edited-{}{}".format(target.stem, stamp, target.suffix))
+            aside, n = target.with_name("{}.edited-{}{}".format(target.stem, stamp, target.suffix)), 1
+            while aside.exists():  # never replace an earlier kept copy (rename would, on POSIX)
+                n += 1
+                aside = target.with_name("{}.edited-{}-{}{}".format(target.stem, stamp, n, target.suffix))
             target.rename(aside)
             report["kept"][master.name] = aside.name
         _copy(master, target, manifest)

@@ -283,6 +283,17 @@ def test_refresh_replaces_what_changed_and_keeps_every_edited_copy(masters, tmp_
     assert course.refresh(masters, work, stamp="x", out=lambda _: None) == {"updated": [], "kept": {}, "added": []}
 
 
+def test_a_second_edit_kept_aside_with_the_same_stamp_does_not_replace_the_first(masters, tmp_path):
+    work = tmp_path / "work"
+    course.prepare_work(masters, work, out=lambda _: None)
+    for k in (1, 2):
+        _write_nb(work / "01-a.ipynb", f"print('answer {k}')")
+        _write_nb(masters / "01-a.ipynb", f"print('version {k}')")
+        course.refresh(masters, work, stamp="same", out=lambda _: None)
+    assert "answer 1" in (work / "01-a.edited-same.ipynb").read_text()
+    assert "answer 2" in (work / "01-a.edited-same-2.ipynb").read_text()
+
+
 def test_refresh_of_named_notebooks_only_and_an_unknown_name_is_refused(masters, tmp_path):
     work = tmp_path / "work"
     course.prepare_work(masters, work, out=lambda _: None)
