@@ -406,7 +406,8 @@ def _repeats(estimator, problem, key, temperature, num_samples, repeats):
 
 
 def estimator_study(problem: EstimatorProblem | None = None, *, temperatures: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
-                    num_samples: int = 10, repeats: int = 2000, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> list[dict]:
+                    num_samples: int = 10, repeats: int = 2000, seeds: Sequence[int] = (0, 1, 2, 3, 4),
+                    estimators: Sequence[str] | None = None) -> list[dict]:
     """Bias and variance of each estimator in :data:`ESTIMATORS`, against the exact gradient.
 
     For each estimator (and each temperature for the relaxed ones) and each seed, draw ``repeats``
@@ -420,6 +421,7 @@ def estimator_study(problem: EstimatorProblem | None = None, *, temperatures: Se
       the exact gradient's squared length.
 
     Seeds are independent replications: the mean over seeds and its standard error (std / sqrt(n)).
+    ``estimators`` optionally names a subset of :data:`ESTIMATORS` to run.
 
     Returns:
         A list of rows ``{"estimator", "temperature" (None for the score function), "bias",
@@ -434,7 +436,12 @@ def estimator_study(problem: EstimatorProblem | None = None, *, temperatures: Se
     exact = exact_gradient(problem)
     norm = float(np.linalg.norm(exact))
     rows = []
+    unknown = set(estimators or ()) - set(ESTIMATORS)
+    if unknown:
+        raise ValueError(f"estimator_study: unknown estimators {sorted(unknown)}; known: {list(ESTIMATORS)}")
     for name, (estimator, tempered) in ESTIMATORS.items():
+        if estimators is not None and name not in estimators:
+            continue
         for temperature in (temperatures if tempered else [None]):
             per_seed = [np.asarray(_repeats(estimator, problem, jax.random.key(seed), 1.0 if temperature is None
                                             else float(temperature), num_samples, repeats), np.float64)
