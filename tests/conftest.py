@@ -38,3 +38,37 @@ def tiny_models(mnist):
         train.fit(model, mnist.train_images[:512], epochs=2, batch_size=64, progress=False)
         out[name] = model
     return out
+
+
+@pytest.fixture(scope="session")
+def vae2():
+    from vae_tutorial import pretrained
+
+    return pretrained.load("vae-2d")
+
+
+@pytest.fixture(scope="session")
+def ae2():
+    from vae_tutorial import pretrained
+
+    return pretrained.load("autoencoder-2d")
+
+
+@pytest.fixture(scope="session")
+def vae20():
+    from vae_tutorial import pretrained
+
+    return pretrained.load("vae-20d")
+
+
+@pytest.fixture(scope="session")
+def ae20():
+    from vae_tutorial import pretrained
+
+    return pretrained.load("autoencoder-20d")
+
+
+@pytest.fixture(scope="session")
+def test_split(mnist):
+    """Every other test digit (250, sorted by class: 25 of each)."""
+    return mnist.test_images[::2], mnist.test_labels[::2]

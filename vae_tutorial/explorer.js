@@ -1,6 +1,6 @@
 // The latent explorers' front end: decode in the browser, paint a canvas, never wait for a kernel.
 //
-// One ES module for every explorer in vae_tutorial/widgets.py (anywidget loads it as the widget's
+// One ES module for every explorer in vae_tutorial/widgets/ (anywidget loads it as the widget's
 // `_esm`; the static pages of `make site` inline the same text). The widget's `spec` trait holds
 // everything that never changes: the decoder's weights (binary buffers, sent once), slider names
 // and ranges, the map picture. The small traits (`values`, `rest`, `t`, `mu`, `sigma`, ...) hold

@@ -1,0 +1,71 @@
+"""Small stand-ins for the course's models, for checks that need a model: fixed random linear layers.
+
+Building a real Flax model costs seconds on first use; these cost nothing and behave the same way
+for a check.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from vae_tutorial.exercises.feedback import PIXELS
+
+__all__ = ["TinyAutoencoder", "TinyVAE"]
+
+
+class TinyAutoencoder:
+    """A stand-in for ``models.Autoencoder`` with the same methods: linear layers with fixed random weights.
+
+    Building a real Flax model costs seconds on first use; this costs nothing and behaves the same way
+    for a check (``encode``/``code`` to ``[n, 2]``, ``decode_logits``/``decode`` to ``[n, 28, 28]``).
+    """
+
+    latent_dim, is_variational = 2, False
+
+    def __init__(self, seed: int = 0, outputs: int = 2):
+        rng = np.random.default_rng(seed)
+        self._w_in = jnp.asarray(rng.normal(0, 0.05, size=(PIXELS, outputs)), jnp.float32)
+        self._w_out = jnp.asarray(rng.normal(0, 1.0, size=(2, PIXELS)), jnp.float32)
+        self._b_out = jnp.asarray(rng.normal(0, 0.5, size=PIXELS), jnp.float32)
+
+    def _flat(self, images):
+        return jnp.reshape(jnp.asarray(images, jnp.float32), (len(images), PIXELS))
+
+    def encode(self, images):
+        return self._flat(images) @ self._w_in
+
+    def code(self, images):
+        return self.encode(images)
+
+    def decode_logits(self, z):
+        z = jnp.atleast_2d(jnp.asarray(z, jnp.float32))
+        return (z @ self._w_out + self._b_out).reshape(-1, 28, 28)
+
+    def decode(self, z):
+        return jax.nn.sigmoid(self.decode_logits(z))
+
+    def __call__(self, images):
+        return self.decode_logits(self.encode(images))
+
+
+class TinyVAE(TinyAutoencoder):
+    """A stand-in for ``models.VAE``: ``encode`` gives ``(mean, log_var)``; ``code`` the mean."""
+
+    is_variational = True
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed, outputs=4)
+
+    def encode(self, images):
+        out = self._flat(images) @ self._w_in
+        return out[:, :2], out[:, 2:] - 1.0
+
+    def code(self, images):
+        return self.encode(images)[0]
+
+    def loss_terms(self, images, *, key, num_samples: int = 1):
+        from vae_tutorial import losses
+
+        return losses.elbo_terms(self, images, key=key, num_samples=num_samples)
