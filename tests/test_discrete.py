@@ -254,3 +254,49 @@ def test_relaxed_estimators_show_their_bias_and_trade_it_for_variance(study):
 def test_estimator_study_rejects_one_sample():
     with pytest.raises(ValueError, match="num_samples"):
         discrete.estimator_study(num_samples=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures and the study's summary
+# --------------------------------------------------------------------------------------------
+
+
+def test_figures_draw_one_panel_per_temperature_and_both_measures():
+    import matplotlib.pyplot as plt
+
+    from vae_tutorial import discrete_plots
+
+    y = jax.nn.softmax(jax.random.normal(jax.random.key(0), (50, 3)), axis=-1)
+    fig = discrete_plots.simplex_panels({5.0: y, 0.1: y}, title="t", probabilities=jnp.ones(3) / 3)
+    assert [ax.get_title() for ax in fig.axes] == ["temperature 5", "temperature 0.1"]
+    plt.close(fig)
+    rows = [{"estimator": name, "temperature": t, "bias": 0.1, "bias_se": 0.01, "variance": 1.0, "variance_se": 0.1}
+            for name, (_, tempered) in discrete.ESTIMATORS.items() for t in ((0.1, 1.0) if tempered else (None,))]
+    fig = discrete_plots.estimator_figure(rows, title="t")
+    assert len(fig.axes) == 2 and fig.axes[1].get_yscale() == "log"
+    plt.close(fig)
+
+
+def test_study_summary_pairs_the_seeds():
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tools"))
+    import discrete_study
+
+    runs = {s: {"gaussian": {m: 10.0 + s for m in discrete_study.MEASURES},
+                "discrete": {m: 12.0 + s + 0.1 * (s % 2) for m in discrete_study.MEASURES}} for s in range(4)}
+    summary = discrete_study.summarise(runs)["test_neg_elbo"]
+    assert summary["gaussian_mean"] == pytest.approx(11.5) and summary["discrete_mean"] == pytest.approx(13.55)
+    assert summary["difference_mean"] == pytest.approx(2.05)
+    assert summary["difference_se"] == pytest.approx(np.std([2.0, 2.1, 2.0, 2.1], ddof=1) / 2)
+    assert summary["difference_se"] < summary["gaussian_se"]  # pairing removes the shared seed-to-seed spread
+
+
+def test_committed_study_has_five_seeds_and_matches_the_shipped_model():
+    import json
+    from importlib import resources
+
+    study = json.loads(resources.files("vae_tutorial").joinpath("assets", "discrete_study.json").read_text())
+    assert study["seeds"] == [0, 1, 2, 3, 4] and study["recipe"]["discrete"] == discrete.PRETRAINED_RECIPE
+    header = checkpoints.read_header(discrete.pretrained_path())
+    assert study["runs"]["0"]["discrete"]["test_neg_elbo"] == pytest.approx(header["metadata"]["test"]["loss"], abs=1e-3)
