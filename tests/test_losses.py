@@ -130,3 +130,14 @@ def test_num_samples_validated(small_images):
     model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     with pytest.raises(ValueError, match="num_samples must be >= 1"):
         losses.negative_elbo(model, small_images, key=jax.random.key(0), num_samples=0)
+
+
+def test_per_dimension_kl_sums_to_the_kl():
+    rng = np.random.default_rng(0)
+    mean, log_var = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    per_dim = losses.gaussian_kl_per_dimension(mean, log_var)
+    assert per_dim.shape == (5, 3) and float(per_dim.min()) >= 0
+    np.testing.assert_allclose(per_dim.sum(-1), losses.gaussian_kl(mean, log_var), rtol=1e-6)
+    np.testing.assert_allclose(losses.gaussian_kl_per_dimension(jnp.float32(1.0), jnp.float32(0.0)), 0.5)
+    with pytest.raises(ValueError, match="same shape"):
+        losses.gaussian_kl_per_dimension(jnp.zeros(2), jnp.zeros(3))
