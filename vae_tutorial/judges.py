@@ -31,14 +31,13 @@ from importlib import resources
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
-from vae_tutorial import _compiled, checkpoints
+from vae_tutorial import _compiled, checkpoints, plausibility, train
 from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
 
 __all__ = [
-    "DigitCNN", "PatchConv", "cnn_loss", "train_cnn", "shipped_cnn", "features", "predict", "accuracy",
+    "DigitCNN", "PatchConv", "train_cnn", "shipped_cnn", "features", "predict", "accuracy",
     "kth_neighbour_radii", "realistic", "realism", "frechet_distance", "nearest_real_distance", "sharpness",
     "CNN_FILE", "SPACES",
 ]
@@ -114,26 +113,13 @@ class DigitCNN(nnx.Module):
         return {"channels": list(self.channels), "hidden": self.hidden}
 
 
-def cnn_loss(model, batch: dict, key, beta):
-    """Mean softmax cross-entropy of ``model(batch["images"])`` against ``batch["labels"]`` (a ``train.fit`` loss).
-
-    ``key`` and ``beta`` are unused (the signature is the one :func:`vae_tutorial.train.fit` calls).
-    """
-    cross_entropy = optax.softmax_cross_entropy_with_integer_labels(model(batch["images"]), batch["labels"]).mean()
-    return cross_entropy, {"cross_entropy": cross_entropy}
-
-
 def train_cnn(images, labels, *, epochs: int = 12, batch_size: int = 64, seed: int = 0) -> DigitCNN:
-    """Train a :class:`DigitCNN` with Adam through :func:`vae_tutorial.train.fit` (used by ``tools/latent_study.py``).
+    """Train a :class:`DigitCNN` with Adam on cross-entropy (:func:`vae_tutorial.train.fit_classifier`; used by ``tools/latent_study.py``).
 
     Same seed, versions and machine give the same weights bit for bit.
     """
-    from vae_tutorial import train
-
-    model = DigitCNN(rngs=nnx.Rngs(params=seed))
-    train.fit(model, images, labels=labels, loss=cnn_loss, epochs=epochs, batch_size=batch_size,
-              seed=seed, progress=False)
-    return model
+    return train.fit_classifier(DigitCNN(rngs=nnx.Rngs(params=seed)), images, labels, epochs=epochs,
+                                batch_size=batch_size, seed=seed)
 
 
 @functools.cache
@@ -301,8 +287,6 @@ def frechet_distance(a_features, b_features) -> float:
 
 def nearest_real_distance(images, real, *, chunk_size: int = 1024) -> np.ndarray:
     """Pixel distance from each image to its nearest real digit, ``[n]`` (see :func:`plausibility.nearest_distance`)."""
-    from vae_tutorial import plausibility
-
     return plausibility.nearest_distance(images, real, chunk_size=chunk_size)
 
 
