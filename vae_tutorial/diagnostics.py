@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from vae_tutorial._checks import check_images, check_positive_int
+from vae_tutorial._chunks import map_chunks
 from vae_tutorial.losses import gaussian_kl
 from vae_tutorial.models import require_vae
 
@@ -51,10 +52,8 @@ def latent_activity(model, images, *, chunk_size: int = 1000) -> np.ndarray:
     flat = check_images(images)
     if flat.shape[0] < 2:
         raise ValueError(f"latent_activity needs at least two images for a variance, got {flat.shape[0]}")
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
-    means = np.concatenate([np.asarray(model.encode(flat[s:s + chunk_size])[0], dtype=np.float64)
-                            for s in range(0, flat.shape[0], chunk_size)])
-    return means.var(axis=0)
+    means = map_chunks(lambda block: model.encode(block)[0], np.asarray(flat, np.float32), chunk_size=chunk_size)
+    return means.astype(np.float64).var(axis=0)
 
 
 def active_units(model, images, *, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
@@ -116,13 +115,8 @@ def aggregate_posterior_log_density(mean, log_var, z, *, chunk_size: int = 1024)
         raise ValueError(f"mean and log_var must both have shape [N, latent], got {mean.shape} and {log_var.shape}")
     if z.ndim != 2 or z.shape[1] != mean.shape[1]:
         raise ValueError(f"z must have shape [m, {mean.shape[1]}] (one row per point), got {z.shape}")
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
-    m = z.shape[0]
-    padded = np.zeros((-(-m // chunk_size) * chunk_size, z.shape[1]), np.float32)
-    padded[:m] = z
-    out = [np.asarray(_mixture_log_density(padded[s:s + chunk_size], mean, log_var))
-           for s in range(0, padded.shape[0], chunk_size)]
-    return np.concatenate(out)[:m].astype(np.float64)
+    return map_chunks(lambda block: _mixture_log_density(block, mean, log_var), z,
+                      chunk_size=chunk_size).astype(np.float64)
 
 
 def kl_decomposition(model, images, *, seed: int = 0, num_samples: int = 1) -> dict[str, float]:

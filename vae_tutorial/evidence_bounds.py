@@ -17,6 +17,7 @@ from flax import nnx
 
 from vae_tutorial import sampling
 from vae_tutorial._checks import check_images, check_positive_int
+from vae_tutorial._chunks import chunks
 from vae_tutorial.losses import gaussian_kl
 from vae_tutorial.models import require_vae
 
@@ -104,7 +105,6 @@ def _by_image_chunks(core, name, model, images, key, num_samples, chunk_size, sa
     """Check the arguments, pad the images to whole chunks, run ``core`` on each chunk, concatenate."""
     require_vae(model, name)
     num_samples = check_positive_int(num_samples, "num_samples")
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
     sample_chunk_size = min(check_positive_int(sample_chunk_size, "sample_chunk_size"), num_samples)
     flat = check_images(images).astype(jnp.float32)
     n = flat.shape[0]
@@ -112,16 +112,14 @@ def _by_image_chunks(core, name, model, images, key, num_samples, chunk_size, sa
         mean, log_var = model.encode(flat)
     else:
         mean, log_var = _check_posterior(posterior, n, model.latent_dim, name)
-    chunk_size = min(chunk_size, n)
-    padded = -(-n // chunk_size) * chunk_size
-    pad = lambda a: jnp.pad(a, ((0, padded - n), (0, 0)))
-    flat, mean, log_var = pad(flat), pad(mean), pad(log_var)
-    image_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(padded))
     graphdef, params = nnx.split(model)
-    parts = [core(params, graphdef, flat[s:s + chunk_size], mean[s:s + chunk_size], log_var[s:s + chunk_size],
-                  image_keys[s:s + chunk_size], num_samples=num_samples, sample_chunk_size=sample_chunk_size)
-             for s in range(0, padded, chunk_size)]
-    return jnp.concatenate(parts)[:n]
+    parts = []
+    for chunk in chunks(flat, mean, log_var, chunk_size=chunk_size):
+        rows = chunk.start + jnp.arange(chunk.blocks[0].shape[0])
+        image_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(rows)
+        parts.append(core(params, graphdef, *chunk.blocks, image_keys, num_samples=num_samples,
+                          sample_chunk_size=sample_chunk_size)[:chunk.valid])
+    return jnp.concatenate(parts)
 
 
 def importance_weighted_bound(model, images: jax.Array, *, key: jax.Array, num_samples: int,

@@ -35,6 +35,7 @@ from flax import nnx
 
 from vae_tutorial import _compiled, checkpoints, plausibility, train
 from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
+from vae_tutorial._chunks import map_chunks
 
 __all__ = [
     "DigitCNN", "PatchConv", "train_cnn", "shipped_cnn", "features", "predict", "accuracy",
@@ -132,15 +133,7 @@ def shipped_cnn() -> DigitCNN:
 def _chunked(method, images, model, chunk_size):
     """Run ``model.<method>`` compiled on fixed-size chunks (the last one padded), so one program serves every size."""
     flat = np.asarray(check_images(images), dtype=np.float32)
-    chunk_size = min(check_positive_int(chunk_size, "chunk_size"), len(flat))
-    out = []
-    for start in range(0, len(flat), chunk_size):
-        chunk = flat[start:start + chunk_size]
-        real = len(chunk)
-        if real < chunk_size:
-            chunk = np.concatenate([chunk, np.zeros((chunk_size - real, chunk.shape[1]), np.float32)])
-        out.append(np.asarray(_compiled.apply(model, method, jnp.asarray(chunk)))[:real])
-    return np.concatenate(out)
+    return map_chunks(lambda block: _compiled.apply(model, method, jnp.asarray(block)), flat, chunk_size=chunk_size)
 
 
 def features(images, *, model: DigitCNN | None = None, chunk_size: int = 500) -> np.ndarray:

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from vae_tutorial import models
 from vae_tutorial._checks import check_images, check_positive_int
+from vae_tutorial._chunks import chunks
 
 __all__ = ["fit", "evaluate", "History", "latent_objective"]
 
@@ -302,18 +303,15 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
         raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
     data = np.asarray(check_images(images), dtype=np.float32)
     num_samples = check_positive_int(num_samples, "num_samples")
-    chunk_size = min(check_positive_int(chunk_size, "chunk_size"), data.shape[0])
     graphdef, params = nnx.split(model)
     key = jax.random.key(seed)
     totals = np.zeros(2)
-    for index, start in enumerate(range(0, data.shape[0], chunk_size)):
-        chunk = data[start:start + chunk_size]
-        weights = np.zeros(chunk_size, np.float32)
-        weights[: len(chunk)] = 1.0
-        if len(chunk) < chunk_size:
-            chunk = np.concatenate([chunk, np.zeros((chunk_size - len(chunk), chunk.shape[1]), np.float32)])
-        sums = _evaluate_chunk(params, graphdef, jnp.asarray(chunk), jnp.asarray(weights),
-                               key if index == 0 else jax.random.fold_in(key, index), num_samples=num_samples)
+    for chunk in chunks(data, chunk_size=chunk_size):
+        (block,) = chunk.blocks
+        weights = (np.arange(len(block)) < chunk.valid).astype(np.float32)
+        chunk_key = key if chunk.index == 0 else jax.random.fold_in(key, chunk.index)
+        sums = _evaluate_chunk(params, graphdef, jnp.asarray(block), jnp.asarray(weights), chunk_key,
+                               num_samples=num_samples)
         totals += np.asarray(sums, dtype=np.float64)
     rec, kl = totals / data.shape[0]
     return {"loss": float(rec + kl), "reconstruction": float(rec), "kl": float(kl)}
