@@ -31,6 +31,12 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The fast tier (about a minute on 2 cores): the unit tests and the JavaScript tests, without nbval,
+# the browser or the tests marked slow. `make test` stays the full gate.
+.PHONY: check
+check: $(STAMP)
+	$(BIN)/python -m pytest tests -o addopts= -m "not slow and not browser" -q
+
 notebooks: $(STAMP)   ## re-run every notebook top to bottom and save its outputs
 	$(BIN)/python tools/run_notebooks.py
 
