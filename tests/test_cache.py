@@ -73,3 +73,15 @@ def test_a_folder_that_cannot_be_made_means_no_cache_rather_than_an_error(tmp_pa
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(blocker / "cache"))
     assert seen["enabled"] is None and not seen["dir"]
     assert blocker.read_text() == "x"
+
+
+def test_a_folder_that_exists_but_cannot_be_written_means_no_cache_and_no_warnings(tmp_path):
+    # /proc exists and refuses new files, for root too (a folder made read-only with chmod does not stop root).
+    seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE="/proc")
+    assert seen["enabled"] is None and not seen["dir"]
+    code = ("import numpy as np, vae_tutorial\nfrom vae_tutorial import latent, pretrained\n"
+            "latent.encodings(pretrained.load('vae-2d'), np.zeros((3, 784), np.float32))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu", _cache.ENV: "/proc"})
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "warning" not in done.stderr, done.stderr[-1500:]

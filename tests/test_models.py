@@ -191,3 +191,17 @@ def test_check_model_and_require_vae_are_the_one_gate(tiny_models):
             models.require_vae(thing, "f")
     with pytest.raises(TypeError, match="f needs a VAE .* got Autoencoder"):
         models.require_vae(ae, "f")
+
+# ------------------------------------------------------------------------------------------ bad inputs
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_decode_rejects_a_code_that_is_not_finite(tiny_models, bad):
+    from vae_tutorial import latent
+
+    z = np.array([[0.5, bad]], np.float32)
+    for model in tiny_models.values():
+        with pytest.raises(ValueError, match=r"z must be finite \(no NaN or infinity\)"):
+            model.decode(z)
+        with pytest.raises(ValueError, match=r"z must be finite"):
+            latent.decode(model, z)

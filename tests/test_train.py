@@ -193,3 +193,18 @@ def test_evaluate_memory_stays_bounded_on_full_mnist_sizes():
         "result = train.evaluate(model, images, num_samples=10)\nassert np.isfinite(result['loss'])",
     )
     assert growth < 400, f"evaluate raised the peak memory by {growth:.0f} MB"
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), [
+    (1.5, TypeError, "seed must be an integer, got 1.5"),
+    ("0", TypeError, "seed must be an integer, got '0'"),
+    (True, TypeError, "seed must be an integer, got True"),
+    (-1, ValueError, "seed must be >= 0, got -1"),
+])
+def test_fit_and_evaluate_check_the_seed_themselves(tiny_models, seed, error, message):
+    model = nnx.clone(tiny_models["vae"])
+    images = np.zeros((8, 784), np.float32)
+    with pytest.raises(error, match=message):
+        train.fit(model, images, epochs=1, batch_size=4, seed=seed, progress=False)
+    with pytest.raises(error, match=message):
+        train.evaluate(model, images, seed=seed)

@@ -37,7 +37,9 @@ def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.A
         ``[..., latent]`` samples, shaped like ``mean``.
 
     Raises:
-        ValueError: if ``mean`` and ``log_var`` differ in shape.
+        ValueError: if ``mean`` and ``log_var`` differ in shape, or (for concrete values, outside
+            ``jax.jit``) if a ``log_var`` is so large that ``exp(log_var / 2)`` overflows (above about
+            177 in float32). Inside ``jax.jit`` the values are unknown and such a draw is ``inf``.
 
     References:
         Kingma and Welling, "Auto-Encoding Variational Bayes", 2013 (arXiv:1312.6114);
@@ -47,7 +49,14 @@ def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.A
     if jnp.shape(mean) != jnp.shape(log_var):
         raise ValueError(f"mean and log_var must have the same shape, got {jnp.shape(mean)} and {jnp.shape(log_var)}")
     eps = jax.random.normal(key, jnp.shape(mean), dtype=jnp.result_type(mean))
-    return mean + jnp.exp(0.5 * log_var) * eps
+    std = jnp.exp(0.5 * log_var)
+    if not is_traced(std) and not bool(jnp.all(jnp.isfinite(std) | jnp.isnan(std))):
+        dtype = jnp.result_type(std)
+        limit = 2.0 * float(np.log(np.finfo(dtype).max))
+        raise ValueError(f"log_var must be at most {limit:.1f} where exp(log_var / 2) overflows {dtype}; got "
+                         f"{float(jnp.max(log_var)):g} (a log-variance that large is a diverged encoder: check the "
+                         "learning rate)")
+    return mean + std * eps
 
 
 # --------------------------------------------------------------------------------------------

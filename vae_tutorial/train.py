@@ -20,7 +20,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from vae_tutorial import models
-from vae_tutorial._checks import check_images, check_positive_int
+from vae_tutorial._checks import check_images, check_positive_int, check_seed
 from vae_tutorial._chunks import chunks
 
 __all__ = ["fit", "evaluate", "History", "latent_objective"]
@@ -234,6 +234,7 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         data["labels"] = jnp.asarray(labels, dtype=jnp.int32)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
+    seed = check_seed(seed)
     if batch_size > n:
         raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({n})")
     learning_rate = _check_number(learning_rate, "learning_rate", low=0.0, strict=True)
@@ -303,6 +304,7 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
         raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
     data = np.asarray(check_images(images), dtype=np.float32)
     num_samples = check_positive_int(num_samples, "num_samples")
+    seed = check_seed(seed)
     graphdef, params = nnx.split(model)
     key = jax.random.key(seed)
     totals = np.zeros(2)

@@ -22,7 +22,7 @@ from vae_tutorial.widgets.snapshot import grey
 from vae_tutorial.widgets.still import figure_png
 
 __all__ = ["Explorer", "Slider", "TEXT_NOTE", "ESM", "MAX_SCALE", "check_one_image", "check_labels",
-           "check_scale", "check_seed", "check_name", "input_pixels"]
+           "check_scale", "check_name", "input_pixels"]
 
 #: Second line of the widgets' text form (what a terminal shows).
 TEXT_NOTE = (
@@ -59,14 +59,6 @@ def check_scale(scale) -> int:
     if scale > MAX_SCALE:
         raise ValueError(f"scale must be at most {MAX_SCALE} (a {IMAGE_SIDE * MAX_SCALE}-pixel image), got {scale}")
     return scale
-
-
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
 
 
 def check_name(name):
