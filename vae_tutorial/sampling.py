@@ -46,17 +46,24 @@ def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.A
         Rezende, Mohamed and Wierstra, "Stochastic Backpropagation and Approximate
         Inference in Deep Generative Models", 2014 (arXiv:1401.4082).
     """
+    _check_mean_and_log_var(mean, log_var)
+    eps = jax.random.normal(key, jnp.shape(mean), dtype=jnp.result_type(mean))
+    return mean + jnp.exp(0.5 * log_var) * eps
+
+
+def _check_mean_and_log_var(mean, log_var) -> None:
+    """The same shapes, and (for concrete values) a log_var whose standard deviation exp(log_var / 2) is finite."""
     if jnp.shape(mean) != jnp.shape(log_var):
         raise ValueError(f"mean and log_var must have the same shape, got {jnp.shape(mean)} and {jnp.shape(log_var)}")
-    eps = jax.random.normal(key, jnp.shape(mean), dtype=jnp.result_type(mean))
-    std = jnp.exp(0.5 * log_var)
-    if not is_traced(std) and not bool(jnp.all(jnp.isfinite(std) | jnp.isnan(std))):
-        dtype = jnp.result_type(std)
-        limit = 2.0 * float(np.log(np.finfo(dtype).max))
+    if is_traced(log_var):
+        return
+    dtype = jnp.result_type(log_var)
+    dtype = dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.dtype(jnp.float32)
+    limit = 2.0 * float(np.log(np.finfo(dtype).max))
+    largest = float(np.nanmax(np.asarray(log_var, dtype=np.float64), initial=-np.inf))
+    if largest > limit:
         raise ValueError(f"log_var must be at most {limit:.1f} where exp(log_var / 2) overflows {dtype}; got "
-                         f"{float(jnp.max(log_var)):g} (a log-variance that large is a diverged encoder: check the "
-                         "learning rate)")
-    return mean + std * eps
+                         f"{largest:g} (a log-variance that large is a diverged encoder: check the learning rate)")
 
 
 # --------------------------------------------------------------------------------------------
