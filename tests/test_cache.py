@@ -47,18 +47,21 @@ def _import_and_report(**env):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_importing_the_package_points_jax_at_the_folder_and_caches_every_program(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(tmp_path / "c"))
     assert seen == {"dir": str(tmp_path / "c"), "min_time": 0.0, "min_size": 0, "enabled": str(tmp_path / "c")}
     assert (tmp_path / "c").is_dir()
 
 
+@pytest.mark.slow
 def test_off_leaves_jax_settings_alone(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE="off")
     assert seen["enabled"] is None and not seen["dir"]
     assert seen["min_time"] == JAX_DEFAULT_MIN_COMPILE_TIME  # untouched
 
 
+@pytest.mark.slow
 def test_a_folder_chosen_for_jax_itself_is_respected(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(tmp_path / "course"),
                               JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-own"))
@@ -67,6 +70,7 @@ def test_a_folder_chosen_for_jax_itself_is_respected(tmp_path):
     assert not (tmp_path / "course").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_that_cannot_be_made_means_no_cache_rather_than_an_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -75,6 +79,7 @@ def test_a_folder_that_cannot_be_made_means_no_cache_rather_than_an_error(tmp_pa
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_a_folder_that_exists_but_cannot_be_written_means_no_cache_and_no_warnings(tmp_path):
     # /proc exists and refuses new files, for root too (a folder made read-only with chmod does not stop root).
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE="/proc")

@@ -123,6 +123,7 @@ def test_register_needs_a_config_method():
         checkpoints.register(NoConfig)
 
 
+@pytest.mark.slow
 def test_the_caller_says_what_it_loads_and_checkpoints_imports_no_model_module(tmp_path):
     import subprocess
     import sys

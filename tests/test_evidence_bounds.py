@@ -82,6 +82,7 @@ def test_chunked_equals_unchunked(vae, digits, chunk_size, sample_chunk_size):
     np.testing.assert_allclose(chunked, whole, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_k1_equals_the_elbo_in_expectation(vae, digits):
     """Mean of L_1 over 4,000 keys against the ELBO (closed-form KL, 4,000-sample reconstruction)."""
     repeats = 4000
@@ -104,6 +105,7 @@ def test_k1_equals_the_elbo_in_expectation(vae, digits):
     assert float(np.mean(np.asarray(ten) - elbo)) > 8 * float(np.sqrt(np.mean(se**2)))
 
 
+@pytest.mark.slow
 def test_bound_rises_with_k_in_expectation(vae, digits):
     """E[L_1] <= E[L_10] <= E[L_100] <= log p(x): means over repeats, each step several standard errors."""
     means, errors = [], []
@@ -134,6 +136,7 @@ def test_posterior_option_replaces_the_encoder(vae, digits):
     assert np.isfinite(np.asarray(prior)).all() and not np.allclose(prior, same)
 
 
+@pytest.mark.slow
 def test_large_n_and_k_keep_memory_bounded():
     """n * K = 400,000 samples: all logits at once would take 1.25 GB; the chunked bound stays far below."""
     script = textwrap.dedent("""
@@ -191,6 +194,7 @@ def test_evidence_lower_bound_is_minus_the_loss_terms(vae, digits):
     np.testing.assert_allclose(got, -(rec + kl), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_optimize_posterior_raises_the_elbo_and_leaves_the_model(vae, digits):
     before = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(vae, nnx.Param)))
     mean, log_var, trace = evidence_bounds.optimize_posterior(vae, digits[:3], key=jax.random.key(0), steps=150,

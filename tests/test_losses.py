@@ -52,6 +52,7 @@ def test_negative_elbo_is_sum_of_terms(small_images):
     assert 400 < float(value) < 700
 
 
+@pytest.mark.slow
 def test_reparameterized_gradient_matches_finite_differences(small_images):
     model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     graphdef, params = nnx.split(model)
@@ -103,6 +104,7 @@ def test_bernoulli_reconstruction_rejects_logits_of_another_shape(small_images):
         losses.bernoulli_reconstruction(np.zeros((8, 784, 1), np.float32), small_images)
 
 
+@pytest.mark.slow
 def test_every_loss_gives_the_same_values_under_jit(tiny_models, small_images):
     logits = np.random.default_rng(2).normal(size=(8, 28, 28)).astype(np.float32)
     mean = jnp.asarray(np.random.default_rng(3).normal(size=(8, 2)), jnp.float32)
