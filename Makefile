@@ -5,7 +5,7 @@ COURSE := $(PYTHON) course.py
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lab test warm refresh site notebooks navigation benchmarks clean student study
+.PHONY: install lab test check warm refresh site notebooks navigation benchmarks clean student study
 
 # Create .venv (Python >= 3.11), install the pinned versions, warm JAX's cache. Once: afterwards it
 # only checks that pyproject.toml and requirements.lock have not changed.
@@ -31,6 +31,11 @@ refresh:
 # The series as static HTML pages in site/, from a fresh run; the explorers work offline.
 site:
 	$(COURSE) site
+
+# The fast tier (about a minute on 2 cores): the unit tests and the JavaScript tests, without nbval,
+# the browser or the tests marked slow. `make test` stays the full gate.
+check:
+	$(COURSE) check
 
 notebooks: install   ## re-run every notebook top to bottom and save its outputs
 	$(BIN)/python tools/run_notebooks.py

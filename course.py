@@ -454,7 +454,7 @@ def main(argv=None) -> int:
     if command == "test":
         return run_foreground([environment(), "-m", "pytest", *rest], cwd=ROOT)
     if command == "check":
-        return run_foreground([environment(), "-m", "pytest", "tests", "-q", "-m", "not browser and not slow", *rest],
+        return run_foreground([environment(), "-m", "pytest", "tests", "-o", "addopts=", "-q", "-m", "not browser and not slow", *rest],
                               cwd=ROOT)
     if command == "warm":
         python = pathlib.Path(sys.executable) if here else setup(warm=False)

@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the warm-up script in fresh interpreters
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tools" / "warm_cache.py"

@@ -10,6 +10,9 @@
 // Decoding: the same MLP as the Python decoder, `x -> act(x W1 + b1) -> ... -> sigmoid(h Wn + bn)`,
 // with kernels stored as [n_in, n_out] row-major, accumulated in float64. Grey level:
 // round((1 - p) * 255), dark ink on white paper, like every figure of the course.
+//
+// The named exports (makeDecoder, toFloat32, halfToFloat, gaussian) are for the unit tests
+// (tests/js/explorer.test.mjs, run by node --test); anywidget uses the default export.
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -19,7 +22,7 @@ const SYNC_DELAY_MS = 150; // kernel sync after the control has rested this long
 // Decoding
 // ------------------------------------------------------------------------------------------
 
-function halfToFloat(h) {
+export function halfToFloat(h) {
   const sign = h & 0x8000 ? -1 : 1;
   const exponent = (h >> 10) & 0x1f;
   const fraction = h & 0x3ff;
@@ -34,7 +37,7 @@ function asBytes(buffer) {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function toFloat32(buffer, dtype) {
+export function toFloat32(buffer, dtype) {
   const bytes = asBytes(buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === "float32") {
@@ -268,7 +271,7 @@ function clamp(x, lo, hi) {
 }
 
 /** Seeded N(0, 1) draws (mulberry32 + Box-Muller), so a static page draws the same sequence each visit. */
-function gaussian(seed) {
+export function gaussian(seed) {
   let a = seed >>> 0;
   const uniform = () => {
     a = (a + 0x6d2b79f5) >>> 0;

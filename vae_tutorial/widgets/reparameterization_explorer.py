@@ -10,8 +10,9 @@ import traitlets
 from matplotlib.figure import Figure
 
 from vae_tutorial import geometry
-from vae_tutorial._checks import check_positive_int
-from vae_tutorial.widgets.base import Explorer, check_model, check_name, check_one_image, check_scale, check_seed, input_pixels
+from vae_tutorial._checks import check_positive_int, check_seed
+from vae_tutorial.models import check_model
+from vae_tutorial.widgets.base import Explorer, check_name, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
 from vae_tutorial.widgets.still import draw_decoded_rows, footer
 
