@@ -382,3 +382,11 @@ def _group_means(singles: np.ndarray, n: int) -> np.ndarray:
     """Means of disjoint groups of ``n`` consecutive rows of ``singles`` ``[N, ...]``: ``[N // n, ...]``."""
     groups = singles.shape[0] // n
     return singles[: groups * n].reshape(groups, n, *singles.shape[1:]).mean(axis=1)
+
+
+# Discrete and relaxed samples (introduced in 10-beyond-the-gaussian) live in their own module; the
+# two continuous estimators above and the discrete ones are reached from here.
+from vae_tutorial.categorical import (EstimatorProblem, estimator_study, exact_gradient,  # noqa: E402
+                                      gumbel_softmax, straight_through)
+
+__all__ += ["gumbel_softmax", "straight_through", "EstimatorProblem", "exact_gradient", "estimator_study"]
