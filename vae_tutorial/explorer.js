@@ -11,7 +11,7 @@
 // with kernels stored as [n_in, n_out] row-major, accumulated in float64. Grey level:
 // round((1 - p) * 255), dark ink on white paper, like every figure of the course.
 //
-// The named exports (makeDecoder, toFloat32, halfToFloat, gaussian) are for the unit tests
+// The named exports (makeDecoder, toFloat32, halfToFloat, gaussian, relaxedSample) are for the unit tests
 // (tests/js/explorer.test.mjs, run by node --test); anywidget uses the default export.
 
 const SIDE = 28;
@@ -687,12 +687,221 @@ function switchView(spec, state, root) {
 }
 
 // ------------------------------------------------------------------------------------------
+// DiscreteExplorer: a Gumbel-softmax temperature on the 3-class simplex, and a code set by clicks
+// ------------------------------------------------------------------------------------------
+
+/** softmax((logits + noise) / temperature), in float64, as vae_tutorial.widgets.discrete_explorer.relaxed. */
+export function relaxedSample(logits, noise, temperature) {
+  const x = logits.map((l, k) => (l + noise[k]) / temperature);
+  const top = Math.max(...x);
+  const e = x.map((v) => Math.exp(v - top));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+const SIMPLEX_CORNERS = [[0, 0], [1, 0], [0.5, Math.sqrt(3) / 2]];
+
+function drawSimplex(canvas, simplex, samples) {
+  const size = simplex.size;
+  const ctx = canvas.getContext("2d");
+  const pad = 26;
+  const w = size - 2 * pad;
+  const top = pad + 6;
+  const h = w * (Math.sqrt(3) / 2);
+  const at = (y) => {
+    let px = 0;
+    let py = 0;
+    y.forEach((v, k) => {
+      px += v * SIMPLEX_CORNERS[k][0];
+      py += v * SIMPLEX_CORNERS[k][1];
+    });
+    return [pad + px * w, top + h - (py / (Math.sqrt(3) / 2)) * h];
+  };
+  ctx.clearRect(0, 0, size, canvas.height);
+  ctx.fillStyle = "white";
+  ctx.fillRect(0, 0, size, canvas.height);
+  const corners = [[1, 0, 0], [0, 1, 0], [0, 0, 1]].map(at);
+  ctx.beginPath();
+  corners.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+  ctx.closePath();
+  ctx.fillStyle = "#f0f0f0";
+  ctx.fill();
+  ctx.strokeStyle = "#666";
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  ctx.fillStyle = "#222";
+  ctx.font = "12px sans-serif";
+  ctx.textAlign = "center";
+  ctx.fillText("class 0", corners[0][0] + 4, corners[0][1] + 16);
+  ctx.fillText("class 1", corners[1][0] - 4, corners[1][1] + 16);
+  ctx.fillText("class 2", corners[2][0], corners[2][1] - 8);
+  // uniform: a black plus; softmax(logits): a red cross (as in the notebook's figure)
+  const [ux, uy] = at([1 / 3, 1 / 3, 1 / 3]);
+  ctx.strokeStyle = "black";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(ux - 6, uy);
+  ctx.lineTo(ux + 6, uy);
+  ctx.moveTo(ux, uy - 6);
+  ctx.lineTo(ux, uy + 6);
+  ctx.stroke();
+  const [qx, qy] = at(simplex.probabilities);
+  ctx.strokeStyle = "#d62728";
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(qx - 5, qy - 5);
+  ctx.lineTo(qx + 5, qy + 5);
+  ctx.moveTo(qx + 5, qy - 5);
+  ctx.lineTo(qx - 5, qy + 5);
+  ctx.stroke();
+  ctx.fillStyle = "rgba(31, 119, 180, 0.75)";
+  ctx.strokeStyle = "white";
+  ctx.lineWidth = 1;
+  samples.forEach((y) => {
+    const [x, yy] = at(y);
+    ctx.beginPath();
+    ctx.arc(x, yy, 5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+  });
+  // legend under the triangle
+  const ly = top + h + 34;
+  ctx.font = "11px sans-serif";
+  ctx.textAlign = "left";
+  ctx.fillStyle = "rgba(31, 119, 180, 0.75)";
+  ctx.beginPath();
+  ctx.arc(pad, ly - 4, 4, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.fillStyle = "#222";
+  ctx.fillText("samples", pad + 8, ly);
+  ctx.fillStyle = "#d62728";
+  ctx.fillText("× softmax(logits)", pad + 62, ly);
+  ctx.fillStyle = "#222";
+  ctx.fillText("+ uniform", pad + 162, ly);
+  canvas.dataset.points = samples.map((y) => y.map((v) => v.toFixed(6)).join(" ")).join(";");
+  canvas.dataset.draws = String(Number(canvas.dataset.draws || 0) + 1);
+}
+
+function discreteView(spec, state, root) {
+  const decoder = makeDecoder(spec.decoder);
+  const V = spec.num_variables;
+  const C = spec.num_classes;
+  const fromState = (key, fallback) => {
+    const v = state.get(key);
+    return v === undefined || v === null ? fallback : v;
+  };
+  let temperature = fromState("temperature", spec.start_temperature);
+  let classes = fromState("classes", spec.start_classes).slice();
+  const [logLo, logHi] = spec.log_range;
+
+  const simplexCanvas = el("canvas", { width: spec.simplex.size, height: spec.simplex.size, class: "vae-simplex" });
+  const relaxedCanvas = digitCanvas(spec.scale, "vae-relaxed-image");
+  const codeCanvas = digitCanvas(spec.scale, "vae-code-image");
+  const inputCanvas = digitCanvas(spec.scale, "vae-input-image");
+  paintGrey(inputCanvas, asBytes(spec.input));
+  const sampleText = el("div", { class: "vae-formula vae-sample-text" });
+
+  const drawTemperature = () => {
+    const samples = spec.simplex.noise.map((g) => relaxedSample(spec.simplex.logits, g, temperature));
+    drawSimplex(simplexCanvas, spec.simplex, samples);
+    sampleText.textContent = `sample 1 = (${samples[0].map((v) => v.toFixed(2)).join(", ")})`;
+    const z = new Float64Array(V * C);
+    spec.code_logits.forEach((logits, v) => {
+      relaxedSample(logits, spec.code_noise[v], temperature).forEach((p, c) => (z[v * C + c] = p));
+    });
+    paintDigit(relaxedCanvas, decoder.decode(z), z);
+  };
+
+  // The code grid: one button per (variable, class), shaded by q(class | x), the chosen one filled.
+  const cells = [];
+  const grid = el("div", { class: "vae-code-grid", style: `grid-template-columns: auto repeat(${C}, 16px)` });
+  grid.append(el("div", { class: "vae-grid-corner", text: "" }));
+  for (let c = 0; c < C; c++) grid.append(el("div", { class: "vae-grid-head", text: String(c) }));
+  for (let v = 0; v < V; v++) {
+    grid.append(el("div", { class: "vae-grid-head vae-grid-row", text: String(v) }));
+    cells.push([]);
+    for (let c = 0; c < C; c++) {
+      const cell = el("button", {
+        class: "vae-code-cell", "data-variable": String(v), "data-class": String(c),
+        title: `variable ${v}: class ${c} (q = ${spec.q[v][c].toFixed(2)})`,
+      });
+      cell.style.background = `rgba(31, 119, 180, ${(0.45 * spec.q[v][c]).toFixed(3)})`;
+      cell.addEventListener("click", () => {
+        classes[v] = c;
+        state.set({ classes: classes.slice() });
+        requestCode();
+      });
+      cells[v].push(cell);
+      grid.append(cell);
+    }
+  }
+  const drawCode = () => {
+    const z = new Float64Array(V * C);
+    classes.forEach((c, v) => (z[v * C + c] = 1));
+    paintDigit(codeCanvas, decoder.decode(z), z);
+    cells.forEach((row, v) => row.forEach((cell, c) => cell.classList.toggle("vae-chosen", c === classes[v])));
+    const changed = classes.filter((c, v) => c !== spec.start_classes[v]).length;
+    codeText.textContent = changed ? `${changed} of ${V} variables changed` : "the digit's most probable code";
+  };
+  const codeText = el("div", { class: "vae-formula vae-code-text" });
+  const requestTemperature = frameGate(drawTemperature);
+  const requestCode = frameGate(drawCode);
+
+  const show = (t) => (t < 0.995 ? t.toFixed(2) : t.toFixed(1));
+  const s = slider("temperature", logLo, logHi, spec.log_step, Math.log10(temperature), (x) => {
+    temperature = 10 ** x;
+    readout.textContent = show(temperature);
+    state.set({ temperature });
+    requestTemperature();
+  }, 0.1);
+  const readout = s.row.querySelector(".vae-readout");
+  readout.textContent = show(temperature);
+  const reset = el("button", { class: "vae-button", text: "Back to the digit's code" });
+  reset.addEventListener("click", () => {
+    classes = spec.start_classes.slice();
+    state.set({ classes: classes.slice() });
+    requestCode();
+  });
+  const column = (label, ...nodes) => el("div", { class: "vae-column" }, [el("div", { class: "vae-caption", text: label }), ...nodes]);
+  root.append(
+    el("div", { class: "vae-row" }, [
+      el("div", { class: "vae-column vae-discrete-left" }, [
+        el("div", { class: "vae-caption", text: "Gumbel-softmax: one variable of 3 classes" }),
+        el("div", { class: "vae-controls" }, [s.row]),
+        simplexCanvas,
+        sampleText,
+        el("div", { class: "vae-row" }, [column("input x", inputCanvas), column("its code relaxed", relaxedCanvas)]),
+      ]),
+      el("div", { class: "vae-column" }, [
+        el("div", { class: "vae-caption", text: `The code: ${V} variables × ${C} classes (click a cell)` }),
+        grid,
+        reset,
+      ]),
+      el("div", { class: "vae-column" }, [column("decoded code", codeCanvas), codeText]),
+    ]),
+  );
+  state.onRemote(["temperature"], () => {
+    temperature = state.get("temperature");
+    s.set(Math.log10(temperature));
+    readout.textContent = show(temperature);
+    requestTemperature();
+  });
+  state.onRemote(["classes"], () => {
+    classes = state.get("classes").slice();
+    requestCode();
+  });
+  drawTemperature();
+  drawCode();
+}
+
+// ------------------------------------------------------------------------------------------
 
 const VIEWS = {
   latent: latentView,
   interpolation: interpolationView,
   reparameterization: reparameterizationView,
   switch: switchView,
+  discrete: discreteView,
 };
 
 const CSS = `
@@ -715,6 +924,13 @@ const CSS = `
 .vae-explorer .vae-button { align-self: flex-start; margin-top: 4px; font: inherit; padding: 3px 10px;
   border: 1px solid #1f77b4; border-radius: 4px; background: #eef4fa; color: #1f77b4; cursor: pointer; }
 .vae-explorer .vae-formula { margin-top: 4px; font-variant-numeric: tabular-nums; }
+.vae-explorer .vae-code-grid { display: grid; gap: 1px; font-size: 10px; align-items: center; }
+.vae-explorer .vae-grid-head { text-align: center; color: #555; }
+.vae-explorer .vae-grid-row { text-align: right; padding-right: 4px; }
+.vae-explorer .vae-code-cell { width: 16px; height: 16px; padding: 0; margin: 0; border: 1px solid #ccc;
+  border-radius: 2px; cursor: pointer; }
+.vae-explorer .vae-code-cell.vae-chosen { background: #1f77b4 !important; border-color: #0b3d66; }
+.vae-explorer .vae-simplex { border: 1px solid #ddd; }
 `;
 
 function addStyle() {

@@ -14,6 +14,9 @@ traits, so a notebook can read it and set it; the browser tells the kernel once 
   the encodings of two images in several models at once, next to the two input images.
 * :class:`ReparameterizationExplorer`: z = mu + sigma * eps with the noise eps held fixed: move
   mu and sigma (or scale sigma) and watch one or several draws move and decode.
+* :class:`DiscreteExplorer`: a Gumbel-softmax temperature slider moving relaxed samples on the
+  simplex of 3 classes, and the discrete VAE's code as a grid of variables x classes: click a
+  cell to set a variable's class and see the digit change (10-beyond-the-gaussian).
 * :class:`ExplorerSwitch`: a slider that switches between several explorers (e.g. VAEs trained
   with different beta), carrying the current code over to the newly shown one.
 
@@ -40,7 +43,8 @@ The package, one job per module:
   slider handles and the argument checks every explorer shares.
 * one module per explorer: :mod:`~vae_tutorial.widgets.latent_explorer`,
   :mod:`~vae_tutorial.widgets.interpolation_explorer`,
-  :mod:`~vae_tutorial.widgets.reparameterization_explorer`, :mod:`~vae_tutorial.widgets.explorer_switch`.
+  :mod:`~vae_tutorial.widgets.reparameterization_explorer`, :mod:`~vae_tutorial.widgets.explorer_switch`,
+  :mod:`~vae_tutorial.widgets.discrete_explorer`.
 
 To add an explorer:
 
@@ -56,6 +60,7 @@ To add an explorer:
 """
 
 from vae_tutorial.widgets.base import TEXT_NOTE
+from vae_tutorial.widgets.discrete_explorer import DiscreteExplorer
 from vae_tutorial.widgets.explorer_switch import ExplorerSwitch
 from vae_tutorial.widgets.interpolation_explorer import InterpolationExplorer
 from vae_tutorial.widgets.latent_explorer import LatentExplorer
@@ -63,5 +68,5 @@ from vae_tutorial.widgets.reparameterization_explorer import ReparameterizationE
 from vae_tutorial.widgets.snapshot import WEIGHTS_ENV
 from vae_tutorial.widgets.still import NO_FRONTEND_NOTE
 
-__all__ = ["LatentExplorer", "InterpolationExplorer", "ReparameterizationExplorer", "ExplorerSwitch",
+__all__ = ["LatentExplorer", "InterpolationExplorer", "ReparameterizationExplorer", "ExplorerSwitch", "DiscreteExplorer",
            "NO_FRONTEND_NOTE", "TEXT_NOTE", "WEIGHTS_ENV"]
