@@ -256,3 +256,94 @@ def test_the_trick_explorer_shows_the_idea_at_its_defaults_and_one_key_press_sho
         assert float(page.locator(readout).inner_text()) == 0.0
         assert _pairwise_grey_change(_draws(page)) == 0.0
         assert browser.widget_errors(page) == []
+
+
+DISCRETE = ".vae-explorer.vae-discrete-explorer"
+DISCRETE_CELLS = [
+    "from vae_tutorial import data, discrete, widgets\n"
+    "mnist = data.load_mnist()",
+    "explorer = widgets.DiscreteExplorer(discrete.load_pretrained(), mnist.test_images[0], seed=0)\n"
+    "explorer",
+    "print('cells done')",
+]
+
+
+def _simplex_points(page) -> np.ndarray:
+    text = page.eval_on_selector(f"{DISCRETE} canvas.vae-simplex", "c => c.dataset.points")
+    return np.asarray([[float(v) for v in row.split()] for row in text.split(";")])
+
+
+def _drive_discrete_explorer(page, model) -> None:
+    """Lower the temperature by keys (the samples move towards the corners, the relaxed digit changes),
+    then click a cell of the code grid (the decoded digit changes); pixels agree with model.decode."""
+    relaxed, code = f"{DISCRETE} canvas.vae-relaxed-image", f"{DISCRETE} canvas.vae-code-image"
+    for selector in (relaxed, code):
+        assert_pixels_agree(canvas(page, selector), model)
+    points, before = _simplex_points(page), canvas(page, relaxed)
+    page.focus(f"{DISCRETE} .vae-slider:has-text('temperature') input")
+    for _ in range(10):  # ten presses of 0.1 in log10: the temperature falls tenfold, 1 to 0.1
+        page.keyboard.press("ArrowLeft")
+    readout = float(page.locator(f"{DISCRETE} .vae-slider:has-text('temperature') .vae-readout").inner_text())
+    assert readout == pytest.approx(0.1, abs=1e-3)
+    colder, after = _simplex_points(page), canvas(page, relaxed)
+    assert colder.max(axis=1).mean() > points.max(axis=1).mean() + 0.1  # closer to the corners
+    assert np.abs(np.subtract(after["grey"], before["grey"])).max() > 20
+    assert_pixels_agree(after, model)
+    shown = canvas(page, code)
+    chosen = page.eval_on_selector_all(f"{DISCRETE} button.vae-code-cell.vae-chosen",
+                                       "ns => ns.map(n => [Number(n.dataset.variable), Number(n.dataset.class)])")
+    assert len(chosen) == 20
+    # Pick the class of variable 0 that changes the digit most (the model's own decoding), and click it.
+    classes = [c for _, c in sorted(chosen)]
+    others = [c for c in range(10) if c != classes[0]]
+    decoded = np.asarray(model.decode(model.codes_from_classes(np.asarray([[c] + classes[1:] for c in others]))))
+    change = np.abs(np.round((1.0 - decoded.reshape(len(others), -1)) * 255.0) - np.asarray(shown["grey"])).sum(1)
+    target = others[int(change.argmax())]
+    page.click(f"{DISCRETE} button.vae-code-cell[data-variable='0'][data-class='{target}']")
+    clicked = canvas(page, code)
+    assert clicked["draws"] > shown["draws"] and clicked["grey"] != shown["grey"]
+    assert np.argmax(np.asarray(clicked["z"]).reshape(20, 10), axis=1).tolist() == [target] + classes[1:]
+    assert_pixels_agree(clicked, model)
+
+
+@pytest.mark.browser
+def test_discrete_explorer_in_jupyterlab_moves_the_temperature_and_sets_a_code_by_a_click(tmp_path):
+    _need_browser()
+    from vae_tutorial import discrete
+
+    model = discrete.load_pretrained()
+    browser.write_notebook(tmp_path / "discrete.ipynb", DISCRETE_CELLS)
+    with browser.jupyter_server(tmp_path, app="lab") as (base, token), browser.chromium_page() as page:
+        browser.open_and_run_all(page, base, token, "discrete.ipynb")
+        page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=KERNEL_TIMEOUT_MS)
+        page.wait_for_selector(f"{DISCRETE} canvas.vae-code-image", timeout=KERNEL_TIMEOUT_MS)
+        if os.environ.get("VAE_SCREENSHOTS"):
+            page.locator(DISCRETE).screenshot(path=os.path.join(os.environ["VAE_SCREENSHOTS"], "discrete-start.png"))
+        _drive_discrete_explorer(page, model)
+        if os.environ.get("VAE_SCREENSHOTS"):
+            page.locator(DISCRETE).screenshot(path=os.path.join(os.environ["VAE_SCREENSHOTS"], "discrete-moved.png"))
+        assert browser.widget_errors(page) == []
+        for _ in range(40):  # the kernel learns the state the browser moved to
+            in_kernel = page.evaluate(RUN_IN_KERNEL, "print(round(explorer.temperature, 3), *explorer.classes)").split()
+            if in_kernel and float(in_kernel[0]) == 0.1:
+                break
+            page.wait_for_timeout(250)
+        assert float(in_kernel[0]) == 0.1
+
+
+@pytest.mark.browser
+def test_discrete_explorer_works_on_the_built_site(tmp_path):
+    _need_browser()
+    import build_site
+    from vae_tutorial import discrete
+
+    model = discrete.load_pretrained()
+    notebook = browser.write_notebook(tmp_path / "10-demo.ipynb", DISCRETE_CELLS[:2])
+    build_site.build([notebook], tmp_path / "site")
+    with browser.chromium_page() as page:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((tmp_path / "site" / "10-demo.html").as_uri())
+        page.wait_for_selector(f"{DISCRETE} canvas.vae-code-image", timeout=30_000)
+        _drive_discrete_explorer(page, model)
+        assert errors == []

@@ -764,6 +764,10 @@ function drawSimplex(canvas, simplex, samples) {
     ctx.fill();
     ctx.stroke();
   });
+  const [x1, y1] = at(samples[0]);
+  ctx.fillStyle = "#222";
+  ctx.font = "bold 11px sans-serif";
+  ctx.fillText("1", x1 + 9, y1 - 5);
   // legend under the triangle
   const ly = top + h + 34;
   ctx.font = "11px sans-serif";
@@ -870,10 +874,10 @@ function discreteView(spec, state, root) {
         el("div", { class: "vae-controls" }, [s.row]),
         simplexCanvas,
         sampleText,
-        el("div", { class: "vae-row" }, [column("input x", inputCanvas), column("its code relaxed", relaxedCanvas)]),
+        el("div", { class: "vae-row" }, [column("input x", inputCanvas), column("a relaxed draw of its code", relaxedCanvas)]),
       ]),
       el("div", { class: "vae-column" }, [
-        el("div", { class: "vae-caption", text: `The code: ${V} variables × ${C} classes (click a cell)` }),
+        el("div", { class: "vae-caption", text: `The code: ${V} variables (rows) × ${C} classes; click a cell` }),
         grid,
         reset,
       ]),
