@@ -286,6 +286,14 @@ def _drive_discrete_explorer(page, model) -> None:
     readout = float(page.locator(f"{DISCRETE} .vae-slider:has-text('temperature') .vae-readout").inner_text())
     assert readout == pytest.approx(0.1, abs=1e-3)
     colder, after = _simplex_points(page), canvas(page, relaxed)
+    # The browser's relaxed samples and code are Python's (same noise, same temperature).
+    from vae_tutorial import data, widgets
+
+    temperature = float(page.eval_on_selector(f"{DISCRETE} canvas.vae-simplex", "c => c.dataset.temperature"))
+    assert temperature == pytest.approx(0.1, rel=1e-9)
+    reference = widgets.DiscreteExplorer(model, data.load_mnist().test_images[0], seed=0, temperature=temperature)
+    np.testing.assert_allclose(colder, reference.samples, atol=2e-6)
+    np.testing.assert_allclose(after["z"], reference.relaxed_code, atol=2e-6)
     assert colder.max(axis=1).mean() > points.max(axis=1).mean() + 0.1  # closer to the corners
     assert np.abs(np.subtract(after["grey"], before["grey"])).max() > 20
     assert_pixels_agree(after, model)

@@ -37,6 +37,13 @@ def test_starts_at_the_images_most_probable_code_and_sends_its_pieces(explorer, 
     for (w, b), (kernel, bias) in zip(sent_layers(spec["decoder"]), dvae.decoder_layers()):
         np.testing.assert_array_equal(w, kernel)
         np.testing.assert_array_equal(b, bias)
+    # The browser's slider moves log10(temperature) on a grid that holds 0 (temperature 1) and stays
+    # inside the temperatures the kernel accepts.
+    from vae_tutorial.widgets.discrete_explorer import TEMPERATURE_RANGE
+
+    lo, hi = spec["log_range"]
+    assert TEMPERATURE_RANGE[0] <= 10 ** lo and 10 ** hi <= TEMPERATURE_RANGE[1]
+    assert abs(round(-lo / spec["log_step"]) * spec["log_step"] + lo) < 1e-9
     assert repr(explorer) == "DiscreteExplorer(20 variables x 10 classes, temperature=1.00)"
     bundle = explorer._repr_mimebundle_()
     assert bundle["text/plain"] == repr(explorer) + "\n" + widgets.TEXT_NOTE and "image/png" in bundle

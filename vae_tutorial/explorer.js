@@ -809,6 +809,7 @@ function discreteView(spec, state, root) {
     const samples = spec.simplex.noise.map((g) => relaxedSample(spec.simplex.logits, g, temperature));
     drawSimplex(simplexCanvas, spec.simplex, samples);
     sampleText.textContent = `sample 1 = (${samples[0].map((v) => v.toFixed(2)).join(", ")})`;
+    simplexCanvas.dataset.temperature = String(temperature);
     const z = new Float64Array(V * C);
     spec.code_logits.forEach((logits, v) => {
       relaxedSample(logits, spec.code_noise[v], temperature).forEach((p, c) => (z[v * C + c] = p));

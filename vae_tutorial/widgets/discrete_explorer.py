@@ -17,11 +17,13 @@ from vae_tutorial.widgets.base import Explorer, check_name, check_one_image, che
 from vae_tutorial.widgets.snapshot import Snapshot
 from vae_tutorial.widgets.still import footer
 
-__all__ = ["DiscreteExplorer", "MAX_SAMPLES", "TEMPERATURE_RANGE", "relaxed"]
+__all__ = ["DiscreteExplorer", "MAX_SAMPLES", "TEMPERATURE_RANGE", "LOG_RANGE", "LOG_STEP", "relaxed"]
 
 MAX_SAMPLES = 50
-#: The temperature slider's range; it moves log10(temperature) in steps of :data:`LOG_STEP`.
+#: The temperatures allowed; the browser's slider moves log10(temperature) over :data:`LOG_RANGE`
+#: (inside it, with 0 on its grid) in steps of :data:`LOG_STEP`.
 TEMPERATURE_RANGE = (0.05, 5.0)
+LOG_RANGE = (-1.3, 0.69)
 LOG_STEP = 0.01
 #: Corners of the triangle that draws the simplex of 3 classes (as in ``discrete_plots.simplex_panels``).
 CORNERS = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
@@ -126,7 +128,6 @@ class DiscreteExplorer(Explorer):
         self.code_noise = rng.gumbel(size=self.code_logits.shape)
         start = [int(c) for c in self.code_logits.argmax(-1)]
         q = relaxed(self.code_logits, 0.0, 1.0)
-        lo, hi = TEMPERATURE_RANGE
         spec = {
             "kind": "discrete", "css_class": "vae-discrete-explorer", "scale": scale,
             "decoder": self._snapshot.spec(), "num_variables": self.num_variables, "num_classes": self.num_classes,
@@ -135,7 +136,7 @@ class DiscreteExplorer(Explorer):
                         "probabilities": relaxed(simplex_logits, 0.0, 1.0).tolist()},
             "code_logits": self.code_logits.tolist(), "code_noise": self.code_noise.tolist(),
             "q": q.tolist(), "start_classes": start,
-            "log_range": [float(np.log10(lo)), float(np.log10(hi))], "log_step": LOG_STEP,
+            "log_range": list(LOG_RANGE), "log_step": LOG_STEP,
             "start_temperature": temperature,  # the state again, for pages that carry the spec only
         }
         super().__init__(spec=spec, temperature=temperature, classes=start)
