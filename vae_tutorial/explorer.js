@@ -767,7 +767,7 @@ function drawSimplex(canvas, simplex, samples) {
   const [x1, y1] = at(samples[0]);
   ctx.fillStyle = "#222";
   ctx.font = "bold 11px sans-serif";
-  ctx.fillText("1", x1 + 9, y1 - 5);
+  ctx.fillText("1", x1 + 9, y1 + 4);
   // legend under the triangle
   const ly = top + h + 34;
   ctx.font = "11px sans-serif";
