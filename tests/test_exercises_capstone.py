@@ -8,7 +8,7 @@ import optax
 import pytest
 from flax import nnx
 
-from vae_tutorial import _new_checks_capstone as capstone
+from vae_tutorial.exercises import capstone
 from vae_tutorial import models, train
 from vae_tutorial.exercises import Feedback
 

@@ -16,8 +16,7 @@ names the mistake: a KL with the wrong sign, the reconstruction averaged over pi
 never split (the same noise at every step), a code drawn outside the differentiated function (no
 gradient reaches the encoder through the draw), and a few more.
 
-Waiting to move into the exercises package (``exercises.check_train_step``); until then the notebook
-imports it from here.
+The notebook calls it as ``exercises.check_train_step``.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import optax
 from flax import nnx
 
 from vae_tutorial import losses, models
-from vae_tutorial.exercises import Feedback, _call, _check, _Wrong  # noqa: F401  (Feedback: the return type)
+from vae_tutorial.exercises.feedback import Feedback, Wrong, call, exercise  # noqa: F401  (Feedback: the return type)
 
 __all__ = ["check_train_step", "reference_loss"]
 
@@ -121,23 +120,23 @@ def _run(fn, key, store, base):
     optimizer = nnx.Optimizer(model, optax.sgd(1.0), wrt=nnx.Param)
     before = _weights(model)
     start = len(store)
-    out = _call(fn, model, optimizer, _images(), key, what=_WHAT)
+    out = call(fn, model, optimizer, _images(), key, what=_WHAT)
     jax.effects_barrier()
     codes = store[start:]
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise _Wrong(f"{_WHAT} should return two things, (loss, key): the loss of this step and the key for the "
+        raise Wrong(f"{_WHAT} should return two things, (loss, key): the loss of this step and the key for the "
                      f"next step; got {type(out).__name__}.")
     loss, next_key = out
     try:
         loss = float(np.asarray(loss))
     except (TypeError, ValueError):
-        raise _Wrong(f"The loss you returned is {type(loss).__name__}, not one number: return the batch's mean "
+        raise Wrong(f"The loss you returned is {type(loss).__name__}, not one number: return the batch's mean "
                      "negative ELBO, a scalar.") from None
     if not np.isfinite(loss):
-        raise _Wrong(f"The loss is {loss}: a log of 0 or of a negative number somewhere in it.")
+        raise Wrong(f"The loss is {loss}: a log of 0 or of a negative number somewhere in it.")
     if not (isinstance(next_key, jax.Array) and jnp.issubdtype(next_key.dtype, jax.dtypes.prng_key)
             and next_key.shape == ()):
-        raise _Wrong("The second thing you return should be one JAX key (made by jax.random.split), the key "
+        raise Wrong("The second thing you return should be one JAX key (made by jax.random.split), the key "
                      f"for the next step; got {type(next_key).__name__} "
                      f"{getattr(next_key, 'shape', '')}.")
     return loss, next_key, codes, pristine, before, _weights(model)
@@ -148,11 +147,11 @@ def _noise(codes, pristine, images):
     mean, log_var = (np.asarray(a, np.float64) for a in pristine.encode(images))
     draws = [z for z in codes if z.shape == mean.shape]
     if not draws:
-        raise _Wrong("Your step never decoded a code for the batch: decode the drawn z with model.decode_logits(z) "
+        raise Wrong("Your step never decoded a code for the batch: decode the drawn z with model.decode_logits(z) "
                      f"(shape [{_BATCH}, {_LATENT}] in, logits [{_BATCH}, 28, 28] out).")
     moved = [z for z in draws if not np.allclose(z, mean, atol=1e-5)]
     if not moved:
-        raise _Wrong("Your step decodes the encoder's mean, not a draw: training needs z = mean + exp(log_var / 2) "
+        raise Wrong("Your step decodes the encoder's mean, not a draw: training needs z = mean + exp(log_var / 2) "
                      "* eps, or the encoder's variance gets no training signal from the reconstruction.")
     z = moved[0]
     eps = (z - mean) / np.exp(0.5 * log_var)
@@ -161,9 +160,9 @@ def _noise(codes, pristine, images):
     if 0.6 < ((z - mean) / np.exp(log_var)).std() < 1.5:
         return (z - mean) / np.exp(log_var), "variance"
     if 0.6 < ((z - mean) / np.abs(log_var)).std() < 1.5:
-        raise _Wrong("You scaled the noise by log_var itself: it is the log of the variance; the standard "
+        raise Wrong("You scaled the noise by log_var itself: it is the log of the variance; the standard "
                      "deviation is exp(log_var / 2).")
-    raise _Wrong(f"The noise behind your z has mean {eps.mean():.2f} and standard deviation {eps.std():.2f}; "
+    raise Wrong(f"The noise behind your z has mean {eps.mean():.2f} and standard deviation {eps.std():.2f}; "
                  "it should be standard normal: eps = jax.random.normal(key, mean.shape), "
                  "z = mean + exp(log_var / 2) * eps.")
 
@@ -184,7 +183,7 @@ _LOSS_MISTAKES = [
 ]
 
 
-@_check
+@exercise
 def check_train_step(fn):
     """Check ``fn(model, optimizer, images, key) -> (loss, key)``: one VAE training step, against the package's.
 
@@ -197,41 +196,41 @@ def check_train_step(fn):
     loss, next_key, codes, pristine, before, after = _run(fn, key, store, base)
     eps, scale = _noise(codes, pristine, images)
     if all(np.array_equal(before[part], after[part]) for part in before):
-        raise _Wrong("The model's weights did not change: after computing the gradient, apply it with "
+        raise Wrong("The model's weights did not change: after computing the gradient, apply it with "
                      "optimizer.update(model, grads).")
     grads = {part: before[part] - after[part] for part in before}  # SGD with step size 1
     right_loss, right = _gradients(pristine, images, eps, "right")
     if scale == "variance":
         if np.isclose(loss, _gradients(pristine, images, eps, "variance")[0], rtol=1e-4):
-            raise _Wrong("You scaled the noise by the variance exp(log_var) where the standard deviation "
+            raise Wrong("You scaled the noise by the variance exp(log_var) where the standard deviation "
                          "exp(log_var / 2) belongs: z = mean + exp(log_var / 2) * eps.")
     if not np.isclose(loss, right_loss, rtol=1e-4, atol=1e-3):
         for variant, message in _LOSS_MISTAKES:
             if np.isclose(loss, _gradients(pristine, images, eps, variant)[0], rtol=1e-4, atol=1e-4):
-                raise _Wrong(message)
-        raise _Wrong(f"Your loss is {loss:.4f}; the package's step, with the noise your step drew, gives "
+                raise Wrong(message)
+        raise Wrong(f"Your loss is {loss:.4f}; the package's step, with the noise your step drew, gives "
                      f"{right_loss:.4f} nats per image: the batch mean of the reconstruction (summed over pixels) "
                      "plus the KL.")
     if _relative(grads["decoder"], right["decoder"]) > 1e-3 or _relative(grads["encoder"], right["encoder"]) > 1e-3:
         outside = _gradients(pristine, images, eps, "outside")[1]
         if np.allclose(grads["encoder"], 0, atol=1e-7) or _relative(grads["encoder"], outside["encoder"]) < 1e-3:
-            raise _Wrong("Your loss is right, but the reconstruction sends no gradient to the encoder: z was drawn "
+            raise Wrong("Your loss is right, but the reconstruction sends no gradient to the encoder: z was drawn "
                          "outside the function you differentiate, so to jax it is a constant. Encode and draw z "
                          "inside loss_fn(model), the function you pass to nnx.value_and_grad: the gradient must "
                          "flow through z = mean + exp(log_var / 2) * eps into the encoder.")
         if np.allclose(grads["decoder"], 0, atol=1e-7):
-            raise _Wrong("No gradient reached the decoder: decode inside the function you differentiate.")
-        raise _Wrong("Your loss is right, but the change of the weights is not its gradient: take the loss and the "
+            raise Wrong("No gradient reached the decoder: decode inside the function you differentiate.")
+        raise Wrong("Your loss is right, but the change of the weights is not its gradient: take the loss and the "
                      "gradients from one call of nnx.value_and_grad(loss_fn)(model), where loss_fn(model) does "
                      "everything from encoding to the loss, then apply them with optimizer.update(model, grads).")
     if jnp.array_equal(jax.random.key_data(next_key), jax.random.key_data(key)):
-        raise _Wrong("You return the key you were given, so the next step draws the same noise eps again: the key "
+        raise Wrong("You return the key you were given, so the next step draws the same noise eps again: the key "
                      "is never split. Split it, key, noise_key = jax.random.split(key); draw with noise_key and "
                      "return key.")
     _, _, codes_again, pristine_again, _, _ = _run(fn, next_key, store, base)
     eps_again, _ = _noise(codes_again, pristine_again, images)
     if np.allclose(eps_again, eps, atol=1e-6):
-        raise _Wrong("Two steps in a row, each given the key the step before returned, drew the same noise eps: "
+        raise Wrong("Two steps in a row, each given the key the step before returned, drew the same noise eps: "
                      "your noise does not come from the key you were given (a fixed key such as "
                      "jax.random.key(0)?). Split the key you are given and draw with one half.")
     return ("Your step matches the package's own: the loss (-ELBO, reconstruction summed over pixels plus the KL, "
