@@ -73,3 +73,11 @@ def test_the_installed_version_is_the_package_version():
     import vae_tutorial
 
     assert importlib.metadata.version("vae-tutorial") == vae_tutorial.__version__
+
+
+def test_ci_installs_node_for_the_javascript_tests_and_make_check_is_the_fast_tier():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "command -v node" in script and "nodejs" in script and "CI=true" in script
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
+    assert "-o addopts=" in recipe and '-m "not slow and not browser"' in recipe and "pytest tests" in recipe

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from vae_tutorial.exercises import beyond_gaussian as checks
+from vae_tutorial import exercises
 
 
 def _uniform(key, shape):
@@ -60,16 +60,16 @@ def gumbel_numpy(key, logits, temperature):
     (gumbel_numpy, "same key gave different samples"),
 ])
 def test_gumbel_softmax_check_names_the_mistake(fn, words):
-    feedback = checks.check_gumbel_softmax(fn)
+    feedback = exercises.check_gumbel_softmax(fn)
     assert not feedback.passed
     assert words in feedback.message, feedback.message
 
 
 def test_gumbel_softmax_check_passes_a_right_answer_and_the_package_function():
-    assert checks.check_gumbel_softmax(gumbel_right).passed, checks.check_gumbel_softmax(gumbel_right).message
+    assert exercises.check_gumbel_softmax(gumbel_right).passed, exercises.check_gumbel_softmax(gumbel_right).message
     from vae_tutorial.discrete import gumbel_softmax
 
-    assert checks.check_gumbel_softmax(lambda k, l, t: gumbel_softmax(k, l, temperature=t)).passed
+    assert exercises.check_gumbel_softmax(lambda k, l, t: gumbel_softmax(k, l, temperature=t)).passed
 
 
 def exponential_right(key, rate, num_samples):
@@ -86,15 +86,15 @@ def exponential_right(key, rate, num_samples):
     (lambda key, rate, n: -jnp.log1p(-jax.random.uniform(jax.random.key(3), (n,))) / rate, "Two different keys"),
 ])
 def test_exponential_check_names_the_mistake(fn, words):
-    feedback = checks.check_exponential_sampler(fn)
+    feedback = exercises.check_exponential_sampler(fn)
     assert not feedback.passed
     assert words in feedback.message, feedback.message
 
 
 def test_exponential_check_passes_right_answers():
-    assert checks.check_exponential_sampler(exponential_right).passed
+    assert exercises.check_exponential_sampler(exponential_right).passed
     also = lambda key, rate, n: -jnp.log(jax.random.uniform(key, (n,), minval=1e-12)) / rate  # -log(u): also right
-    assert checks.check_exponential_sampler(also).passed
+    assert exercises.check_exponential_sampler(also).passed
 
 
 def straight_right(relaxed):
@@ -109,24 +109,24 @@ def straight_right(relaxed):
     (lambda r: jax.nn.one_hot(jnp.argmax(r, 0), r.shape[0]).T + r - jax.lax.stop_gradient(r), "each column"),
 ])
 def test_straight_through_check_names_the_mistake(fn, words):
-    feedback = checks.check_straight_through(fn)
+    feedback = exercises.check_straight_through(fn)
     assert not feedback.passed
     assert words in feedback.message, feedback.message
 
 
 def test_straight_through_check_passes_right_answers():
-    assert checks.check_straight_through(straight_right).passed
+    assert exercises.check_straight_through(straight_right).passed
     from vae_tutorial.discrete import straight_through
 
-    assert checks.check_straight_through(straight_through).passed
+    assert exercises.check_straight_through(straight_through).passed
     other_form = lambda r: r + jax.lax.stop_gradient(jax.nn.one_hot(jnp.argmax(r, -1), r.shape[-1]) - r)
-    assert checks.check_straight_through(other_form).passed
+    assert exercises.check_straight_through(other_form).passed
 
 
 def test_checks_never_raise_and_report_not_implemented():
     def stub(*args):
         raise NotImplementedError
-    for check in (checks.check_gumbel_softmax, checks.check_exponential_sampler, checks.check_straight_through):
+    for check in (exercises.check_gumbel_softmax, exercises.check_exponential_sampler, exercises.check_straight_through):
         feedback = check(stub)
         assert not feedback.passed and "Not attempted" in feedback.message
         assert not check(42).passed

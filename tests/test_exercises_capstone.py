@@ -8,6 +8,7 @@ import optax
 import pytest
 from flax import nnx
 
+from vae_tutorial import exercises
 from vae_tutorial.exercises import capstone
 from vae_tutorial import models, train
 from vae_tutorial.exercises import Feedback
@@ -72,8 +73,8 @@ def make_step(*, kl_sign=1.0, pixel_mean=False, split=True, fixed_noise=False, o
 
 
 def test_correct_steps_pass():
-    accepted(capstone.check_train_step(make_step()))
-    accepted(capstone.check_train_step(nnx.jit(make_step())))  # compiled by the reader: still checked
+    accepted(exercises.check_train_step(make_step()))
+    accepted(exercises.check_train_step(nnx.jit(make_step())))  # compiled by the reader: still checked
 
     def with_the_package(model, optimizer, images, key):  # the package's own objective, another valid split
         noise_key, key = jax.random.split(key)
@@ -82,7 +83,7 @@ def test_correct_steps_pass():
         optimizer.update(model, grads)
         return loss, key
 
-    accepted(capstone.check_train_step(with_the_package))
+    accepted(exercises.check_train_step(with_the_package))
 
 
 @pytest.mark.parametrize("mistake, words", [
@@ -96,20 +97,20 @@ def test_correct_steps_pass():
     (dict(at_mean=True), ("mean, not a draw",)),
 ])
 def test_each_mistake_is_named(mistake, words):
-    rejected(capstone.check_train_step(make_step(**mistake)), *words)
+    rejected(exercises.check_train_step(make_step(**mistake)), *words)
 
 
 def test_other_failures_are_reported_kindly():
     def stub(model, optimizer, images, key):
         raise NotImplementedError("write me")
 
-    rejected(capstone.check_train_step(stub), "not attempted yet")
-    rejected(capstone.check_train_step(42), "function itself")
+    rejected(exercises.check_train_step(stub), "not attempted yet")
+    rejected(exercises.check_train_step(42), "function itself")
 
     def loss_only(model, optimizer, images, key):
         return make_step()(model, optimizer, images, key)[0]
 
-    rejected(capstone.check_train_step(loss_only), "(loss, key)")
+    rejected(exercises.check_train_step(loss_only), "(loss, key)")
 
     def summed_over_batch(model, optimizer, images, key):
         key, noise_key = jax.random.split(key)
@@ -123,7 +124,7 @@ def test_other_failures_are_reported_kindly():
         optimizer.update(model, grads)
         return loss, key
 
-    rejected(capstone.check_train_step(summed_over_batch), "summed over the images")
+    rejected(exercises.check_train_step(summed_over_batch), "summed over the images")
 
 
 def test_reference_is_the_packages_objective():

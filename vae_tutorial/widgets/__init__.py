@@ -49,10 +49,12 @@ The package, one job per module:
 To add an explorer:
 
 1. Write ``vae_tutorial/widgets/<name>_explorer.py`` with one class that subclasses
-   :class:`~vae_tutorial.widgets.base.Explorer`: check the arguments with the checks in ``base``
-   (``check_model`` accepts any :class:`~vae_tutorial.models.LatentModel`), put what never changes
-   in ``spec`` (``"kind": "<name>"`` and the decoder as ``Snapshot(model).spec()``), the state in
-   synced traits, and draw a ``static_figure()`` (with ``still.footer``) for front ends without widgets.
+   :class:`~vae_tutorial.widgets.base.Explorer`: check the model with
+   :func:`vae_tutorial.models.check_model` (any :class:`~vae_tutorial.models.LatentModel`: the
+   widgets read a model only through that class) and the other arguments with the checks in
+   ``base``; put what never changes in ``spec`` (``"kind": "<name>"`` and the decoder as
+   ``Snapshot(model).spec()``), the state in synced traits, and draw a ``static_figure()`` (with
+   ``still.footer``) for front ends without widgets.
 2. Add a ``render`` branch for ``spec.kind == "<name>"`` in ``vae_tutorial/explorer.js``.
 3. Import the class here and add it to ``__all__``; write ``tests/test_widgets_<name>_explorer.py``.
    Import from sibling modules by their full name (``from vae_tutorial.widgets.base import ...``),
