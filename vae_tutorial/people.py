@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import jax.numpy as jnp
 import numpy as np
 
-from vae_tutorial import checkpoints, variants  # noqa: F401  (variants registers its classes)
+from vae_tutorial import _compiled, checkpoints, variants  # noqa: F401  (variants registers its classes)
 from vae_tutorial.study import Estimate, estimate
 
 __all__ = ["RECIPES", "load_pretrained", "pretrained_info", "load_study", "estimates", "paired", "per_seed",
-           "STUDY_FILE"]
+           "STUDY_FILE", "describe", "same_style_all_labels", "rate_distortion_plot",
+           "decode_conditional", "encode_conditional"]
 
 STUDY_FILE = "people_study.json"
 
@@ -76,3 +78,65 @@ def paired(rows, section: str, measure: str, a: str, b: str) -> Estimate:
     if not seeds:
         raise KeyError(f"{a!r} and {b!r} share no seed for {measure!r} in {section!r}")
     return estimate(np.array([va[s] - vb[s] for s in seeds]))
+
+
+def describe(rows, section: str, measure: str, *, digits: int = 2, scale: float = 1.0) -> str:
+    """One line per condition: ``condition: mean (SE se, n seeds)`` of ``measure`` in ``section``."""
+    lines = []
+    for condition, e in estimates(rows, section, measure).items():
+        lines.append(f"  {condition:>10}: {scale * e.mean:.{digits}f} (SE {scale * e.se:.{digits}f}, {e.n} seeds)")
+    return f"{measure}:\n" + "\n".join(lines)
+
+
+def encode_conditional(model, images, labels) -> np.ndarray:
+    """The style codes (means of q(z | x, y)) of ``images`` with their ``labels``: ``[n, latent_dim]`` (NumPy, compiled)."""
+    return np.asarray(_compiled.apply(model, "code", jnp.asarray(images, jnp.float32).reshape(len(images), -1),
+                                      jnp.asarray(labels, jnp.int32)))
+
+
+def same_style_all_labels(model, images, labels) -> np.ndarray:
+    """Each image's style code z = mean of q(z | x, y), decoded as every digit 0..9: ``[len(images), 10, 28, 28]``."""
+    images = np.asarray(images, np.float32)
+    labels = np.asarray(labels, np.int32)
+    z = encode_conditional(model, images, labels)
+    codes = np.repeat(z, variants.NUM_CLASSES, axis=0)
+    digits = np.tile(np.arange(variants.NUM_CLASSES, dtype=np.int32), len(images))
+    out = decode_conditional(model, codes, digits)
+    return out.reshape(len(images), variants.NUM_CLASSES, *out.shape[1:])
+
+
+def rate_distortion_plot(rows, shipped: dict | None = None, *, ax=None):
+    """The beta sweep in the rate-distortion plane: mean (rate, distortion) per beta with SE bars, lines of equal ELBO.
+
+    ``shipped`` maps a label to ``(rate, distortion)`` of a shipped model, drawn as stars.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6.4, 4.4))[1]
+    rate, dist = estimates(rows, "sweep", "test_kl"), estimates(rows, "sweep", "test_reconstruction")
+    names = list(rate)
+    r = np.array([rate[c].mean for c in names])
+    d = np.array([dist[c].mean for c in names])
+    ax.errorbar(r, d, xerr=[rate[c].se for c in names], yerr=[dist[c].se for c in names], marker="o",
+                capsize=3, color="C0", label=f"beta sweep ({rate[names[0]].n} seeds, mean and SE)")
+    for c, x, y in zip(names, r, d):
+        ax.annotate(c.replace("beta=", "β = "), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    for name, (x, y) in (shipped or {}).items():
+        ax.plot(x, y, marker="*", markersize=12, linestyle="none", label=name)
+    lo, hi = ax.get_xlim()
+    xs = np.linspace(0, hi, 50)
+    best = float((r + d).min())
+    for k, offset in enumerate((0.0, 5.0)):
+        ax.plot(xs, best + offset - xs, linestyle="--", color="grey", linewidth=0.8,
+                label="equal -ELBO (distortion + rate = const)" if k == 0 else None)
+    ax.set_xlim(0, hi)
+    ax.set_ylim(d.min() - 8, d.max() + 5)
+    ax.set_xlabel("rate R = KL term (nats per test digit)")
+    ax.set_ylabel("distortion D = reconstruction (nats)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def decode_conditional(model, z, labels) -> np.ndarray:
+    """Codes ``[n, latent_dim]`` drawn as the digits ``labels [n]`` by a ConditionalVAE: ``[n, 28, 28]`` (NumPy, compiled)."""
+    return np.asarray(_compiled.apply(model, "decode", jnp.asarray(z, jnp.float32), jnp.asarray(labels, jnp.int32)))
