@@ -20,7 +20,7 @@ from vae_tutorial.study import Estimate, estimate
 
 __all__ = ["RECIPES", "load_pretrained", "pretrained_info", "load_study", "estimates", "paired", "per_seed",
            "STUDY_FILE", "describe", "same_style_all_labels", "rate_distortion_plot",
-           "decode_conditional", "encode_conditional"]
+           "decode_conditional", "encode_conditional", "table"]
 
 STUDY_FILE = "people_study.json"
 
@@ -140,3 +140,16 @@ def rate_distortion_plot(rows, shipped: dict | None = None, *, ax=None):
 def decode_conditional(model, z, labels) -> np.ndarray:
     """Codes ``[n, latent_dim]`` drawn as the digits ``labels [n]`` by a ConditionalVAE: ``[n, 28, 28]`` (NumPy, compiled)."""
     return np.asarray(_compiled.apply(model, "decode", jnp.asarray(z, jnp.float32), jnp.asarray(labels, jnp.int32)))
+
+
+def table(rows, section: str, measures, *, digits: int = 2) -> str:
+    """A text table: one line per condition, one column per measure, each ``mean (SE)`` over seeds."""
+    columns = {m: estimates(rows, section, m) for m in measures}
+    conditions = list(next(iter(columns.values())))
+    width = max(14, *(len(m) + 2 for m in measures))
+    lines = [" " * 12 + "".join(f"{m:>{width}}" for m in measures)]
+    for c in conditions:
+        cells = "".join(f"{f'{columns[m][c].mean:.{digits}f} ({columns[m][c].se:.{digits}f})':>{width}}" for m in measures)
+        lines.append(f"{c:>12}" + cells)
+    n = next(iter(columns.values()))[conditions[0]].n
+    return "\n".join(lines) + f"\n(mean over {n} training seeds, standard error in brackets)"
