@@ -32,7 +32,8 @@ def test_committed_study_is_complete():
     rows = study["rows"]
     seeds = study["recipe"]["seeds"]
     assert len(seeds) >= 3
-    wanted = {"conv": ({"mlp", "conv"}, "test_neg_elbo"), "collapse": ({"plain", "warm-up", "free bits"}, "active_units"),
+    wanted = {"conv": ({"mlp", "conv"}, "test_neg_elbo"), "conv_long": ({"mlp", "conv"}, "sample_frechet"),
+              "collapse": ({"plain", "warm-up", "free bits"}, "active_units"),
               "likelihood": ({"bernoulli", "sse+kl", "mse+kl"}, "test_kl"),
               "sweep": ({f"beta={b:g}" for b in study["recipe"]["betas"]}, "test_kl")}
     for section, (conditions, measure) in wanted.items():
