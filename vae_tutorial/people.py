@@ -108,11 +108,12 @@ def same_style_all_labels(model, images, labels) -> np.ndarray:
 def rate_distortion_plot(rows, shipped: dict | None = None, *, ax=None):
     """The beta sweep in the rate-distortion plane: mean (rate, distortion) per beta with SE bars, lines of equal ELBO.
 
-    ``shipped`` maps a label to ``(rate, distortion)`` of a shipped model, drawn as stars.
+    ``shipped`` maps a label to ``(rate, distortion)`` of a shipped model, drawn as stars. Dashed lines of
+    equal -ELBO pass through the sweep's best point and the best shipped model.
     """
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(6.4, 4.4))[1]
+    ax = ax or plt.subplots(figsize=(9.5, 4.4))[1]
     rate, dist = estimates(rows, "sweep", "test_kl"), estimates(rows, "sweep", "test_reconstruction")
     names = list(rate)
     r = np.array([rate[c].mean for c in names])
@@ -121,19 +122,23 @@ def rate_distortion_plot(rows, shipped: dict | None = None, *, ax=None):
                 capsize=3, color="C0", label=f"beta sweep ({rate[names[0]].n} seeds, mean and SE)")
     for c, x, y in zip(names, r, d):
         ax.annotate(c.replace("beta=", "β = "), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    for name, (x, y) in (shipped or {}).items():
-        ax.plot(x, y, marker="*", markersize=12, linestyle="none", label=name)
+    levels = [float((r + d).min())]
+    for k, (name, (x, y)) in enumerate((shipped or {}).items()):
+        ax.plot(x, y, marker="*", markersize=12, linestyle="none", color=f"C{k + 1}", label=name)
+    if shipped:
+        levels.append(min(x + y for x, y in shipped.values()))
     lo, hi = ax.get_xlim()
     xs = np.linspace(0, hi, 50)
-    best = float((r + d).min())
-    for k, offset in enumerate((0.0, 5.0)):
-        ax.plot(xs, best + offset - xs, linestyle="--", color="grey", linewidth=0.8,
-                label="equal -ELBO (distortion + rate = const)" if k == 0 else None)
+    for k, level in enumerate(levels):
+        ax.plot(xs, level - xs, linestyle="--", color="grey", linewidth=0.8,
+                label="equal -ELBO through the best point of each set (D + R = const)" if k == 0 else None)
+    ys = [*d, *(y for _, y in (shipped or {}).values())]
     ax.set_xlim(0, hi)
-    ax.set_ylim(d.min() - 8, d.max() + 5)
+    ax.set_ylim(min(ys) - 6, max(ys) + 5)
     ax.set_xlabel("rate R = KL term (nats per test digit)")
     ax.set_ylabel("distortion D = reconstruction (nats)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    ax.figure.tight_layout()
     return ax
 
 
@@ -146,7 +151,7 @@ def table(rows, section: str, measures, *, digits: int = 2) -> str:
     """A text table: one line per condition, one column per measure, each ``mean (SE)`` over seeds."""
     columns = {m: estimates(rows, section, m) for m in measures}
     conditions = list(next(iter(columns.values())))
-    width = max(14, *(len(m) + 2 for m in measures))
+    width = max(17, *(len(m) + 2 for m in measures))
     lines = [" " * 12 + "".join(f"{m:>{width}}" for m in measures)]
     for c in conditions:
         cells = "".join(f"{f'{columns[m][c].mean:.{digits}f} ({columns[m][c].se:.{digits}f})':>{width}}" for m in measures)
