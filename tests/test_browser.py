@@ -199,3 +199,60 @@ def test_built_site_works_from_file_with_the_network_refused(tmp_path, vae2):
         assert canvas(page, ".vae-reparameterization-explorer canvas.vae-draw-image")["z"] != draws["z"]
         assert errors == []
         assert all("mathjax" in url.lower() for url in refused), refused  # only the equations' typesetter
+
+
+TRICK = ".vae-explorer.vae-reparameterization-explorer"
+TRICK_CELLS = [
+    "from vae_tutorial import data, pretrained, widgets\n"
+    "mnist = data.load_mnist()",
+    # As notebook 04 makes it: the shipped 2-D VAE, the first test digit, five draws.
+    "trick = widgets.ReparameterizationExplorer(pretrained.load('vae-2d'), mnist.test_images[0], count=5, seed=0)\n"
+    "trick",
+    "print('cells done')",
+]
+
+
+def _draws(page) -> list:
+    count = page.locator(f"{TRICK} canvas.vae-draw-image").count()
+    return [canvas(page, f"{TRICK} canvas.vae-draw-image:nth-child({k + 1})") for k in range(count)]
+
+
+def _pairwise_grey_change(draws) -> float:
+    grey = np.asarray([d["grey"] for d in draws], np.float64)
+    i, j = np.triu_indices(len(grey), 1)
+    return float(np.abs(grey[i] - grey[j]).mean())
+
+
+@pytest.mark.browser
+def test_the_trick_explorer_shows_the_idea_at_its_defaults_and_one_key_press_shows(tmp_path, vae2):
+    """At its defaults the five draws differ at first sight (the 2-D VAE's own sigma, about 0.1, would
+    decode them all to one picture), and each arrow key press on the sigma scale moves them visibly."""
+    _need_browser()
+    browser.write_notebook(tmp_path / "trick.ipynb", TRICK_CELLS)
+    with browser.jupyter_server(tmp_path, app="lab") as (base, token), browser.chromium_page() as page:
+        browser.open_and_run_all(page, base, token, "trick.ipynb")
+        page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=KERNEL_TIMEOUT_MS)
+        page.wait_for_selector(f"{TRICK} canvas.vae-draw-image", timeout=KERNEL_TIMEOUT_MS)
+        draws = _draws(page)
+        assert len(draws) == 5
+        for shown in draws:
+            assert_pixels_agree(shown, vae2)
+        assert _pairwise_grey_change(draws) >= 0.049 * 255  # the explorer's own threshold, in grey levels
+        readout = f"{TRICK} .vae-slider:has-text('sigma ×') .vae-readout"
+        assert float(page.locator(readout).inner_text()) > 1.0
+        if os.environ.get("VAE_SCREENSHOTS"):
+            page.locator(TRICK).screenshot(path=os.path.join(os.environ["VAE_SCREENSHOTS"], "trick-defaults.png"))
+        before = float(page.locator(readout).inner_text())
+        page.focus(f"{TRICK} .vae-slider:has-text('sigma ×') input")
+        page.keyboard.press("ArrowLeft")
+        once = _draws(page)
+        assert float(page.locator(readout).inner_text()) == pytest.approx(before - 0.5)
+        moved = np.mean([np.abs(np.subtract(a["grey"], b["grey"])).max() for a, b in zip(draws, once)])
+        assert moved >= 10, f"one key press moved the draws by {moved:.1f} grey levels at most, on average"
+        for shown in once:
+            assert_pixels_agree(shown, vae2)
+        for _ in range(10):  # ten presses: down to sigma x 0, where every draw is mu itself
+            page.keyboard.press("ArrowLeft")
+        assert float(page.locator(readout).inner_text()) == 0.0
+        assert _pairwise_grey_change(_draws(page)) == 0.0
+        assert browser.widget_errors(page) == []

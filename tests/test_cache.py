@@ -47,18 +47,21 @@ def _import_and_report(**env):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_importing_the_package_points_jax_at_the_folder_and_caches_every_program(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(tmp_path / "c"))
     assert seen == {"dir": str(tmp_path / "c"), "min_time": 0.0, "min_size": 0, "enabled": str(tmp_path / "c")}
     assert (tmp_path / "c").is_dir()
 
 
+@pytest.mark.slow
 def test_off_leaves_jax_settings_alone(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE="off")
     assert seen["enabled"] is None and not seen["dir"]
     assert seen["min_time"] == JAX_DEFAULT_MIN_COMPILE_TIME  # untouched
 
 
+@pytest.mark.slow
 def test_a_folder_chosen_for_jax_itself_is_respected(tmp_path):
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(tmp_path / "course"),
                               JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-own"))
@@ -67,9 +70,23 @@ def test_a_folder_chosen_for_jax_itself_is_respected(tmp_path):
     assert not (tmp_path / "course").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_that_cannot_be_made_means_no_cache_rather_than_an_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE=str(blocker / "cache"))
     assert seen["enabled"] is None and not seen["dir"]
     assert blocker.read_text() == "x"
+
+
+@pytest.mark.slow
+def test_a_folder_that_exists_but_cannot_be_written_means_no_cache_and_no_warnings(tmp_path):
+    # /proc exists and refuses new files, for root too (a folder made read-only with chmod does not stop root).
+    seen = _import_and_report(VAE_TUTORIAL_JAX_CACHE="/proc")
+    assert seen["enabled"] is None and not seen["dir"]
+    code = ("import numpy as np, vae_tutorial\nfrom vae_tutorial import latent, pretrained\n"
+            "latent.encodings(pretrained.load('vae-2d'), np.zeros((3, 784), np.float32))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu", _cache.ENV: "/proc"})
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "warning" not in done.stderr, done.stderr[-1500:]

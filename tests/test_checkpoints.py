@@ -121,3 +121,27 @@ def test_register_needs_a_config_method():
 
     with pytest.raises(TypeError, match="NoConfig needs a config\\(\\) method"):
         checkpoints.register(NoConfig)
+
+
+@pytest.mark.slow
+def test_the_caller_says_what_it_loads_and_checkpoints_imports_no_model_module(tmp_path):
+    import subprocess
+    import sys
+
+    class Unregistered(nnx.Module):
+        def __init__(self, *, width: int = 3, rngs: nnx.Rngs):
+            self.width, self.linear = width, nnx.Linear(2, width, rngs=rngs)
+
+        def config(self):
+            return {"width": self.width}
+
+    checkpoints.register(Unregistered)
+    path = checkpoints.save(Unregistered(rngs=nnx.Rngs(params=1)), tmp_path / "u.ckpt")
+    del checkpoints.CLASSES["Unregistered"]
+    with pytest.raises(ValueError, match=r"unknown model class 'Unregistered'.*imported, or when passed as expect"):
+        checkpoints.load(path)
+    loaded = checkpoints.load(path, expect=Unregistered)  # the caller says what it loads
+    assert isinstance(loaded, Unregistered) and loaded.width == 3
+    script = "import sys, vae_tutorial.checkpoints; print(sorted(m for m in sys.modules if m.startswith('vae_tutorial.')))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert eval(out) == ["vae_tutorial._cache", "vae_tutorial.checkpoints"]

@@ -46,13 +46,25 @@ def test_environment_yml_mirrors_the_lock():
     for name, version in env.items():
         assert lock.get(name) == version, f"environment.yml pins {name}=={version}, the lock {lock.get(name)}"
     text = (ROOT / "environment.yml").read_text()
-    assert "- -e ." in text and "- -c requirements.lock" in text
+    assert "- -c requirements.lock" in text
     assert "python=3.11" in text
 
 
-def test_ci_runs_make_test():
+def test_environment_yml_installs_the_test_extras_as_the_readme_promises():
+    """Notebook 7 (which the index says works) and the tests come with the test extras."""
+    env = _env_pins()
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*- -e \.\[test\]\s*$", text, flags=re.M), "install the package with its test extras"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = {Requirement(s).name.lower() for s in project["optional-dependencies"]["test"]}
+    assert extras <= set(env), f"environment.yml misses pins for the test extras {sorted(extras - set(env))}"
+    assert "notebook" in extras
+    assert "course.py warm --here" in text  # conda runs no postBuild: the file says how to warm the cache
+
+
+def test_ci_runs_the_tests_through_the_entry_point_students_use():
     script = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in script and "JAX_PLATFORMS=cpu" in script
+    assert "python3 course.py test" in script and "JAX_PLATFORMS=cpu" in script
 
 
 def test_the_installed_version_is_the_package_version():

@@ -45,6 +45,7 @@ def elbo_terms(model, images, key):
     return optax.sigmoid_binary_cross_entropy(logits, images).sum(axis=(1, 2)), kl(mean, log_var)
 
 
+@pytest.mark.slow
 def test_elbo_terms():
     accepted(exercises.check_elbo_terms(elbo_terms))
 

@@ -35,3 +35,17 @@ def test_tiny_vae_splits_its_encoder_output_into_mean_and_log_var():
     assert rec.shape == kl.shape == (4,)
     np.testing.assert_allclose(kl, 0.5 * np.sum(np.exp(out[:, 2:] - 1) + out[:, :2] ** 2 - 1 - (out[:, 2:] - 1), axis=1),
                                rtol=1e-4)
+
+
+def test_the_stand_ins_are_latent_models_that_the_widgets_accept():
+    from vae_tutorial import models, widgets
+
+    for model in (TinyAutoencoder(), TinyVAE()):
+        assert isinstance(model, models.LatentModel)
+        (w, b), = model.decoder_layers()
+        z = np.array([[0.5, -1.0]], np.float32)
+        np.testing.assert_allclose((z @ w + b).reshape(1, 28, 28), model.decode_logits(z), rtol=1e-5, atol=1e-5)
+    explorer = widgets.ReparameterizationExplorer(TinyVAE(), count=3)
+    expected = np.round((1.0 - np.asarray(TinyVAE().decode(explorer.z[:1]))) * 255.0)[0]
+    shown = widgets.LatentExplorer(TinyVAE()).pixels(explorer.z[0])
+    assert np.abs(shown.astype(int) - expected).max() <= 1

@@ -76,6 +76,7 @@ def test_realism_errors():
         judges.realism(np.zeros((0, 2)), real)
 
 
+@pytest.mark.slow
 def test_realism_memory_stays_bounded_for_large_inputs():
     """20,000 generated 784-pixel images against 4,500 real ones: the full distance matrix would be 360 MB."""
     rng = np.random.default_rng(5)
@@ -145,6 +146,7 @@ def test_patch_conv_equals_nnx_conv():
     np.testing.assert_allclose(patch(x), conv(x), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_cnn_shapes_and_checkpoint_round_trip(tmp_path):
     cnn = judges.DigitCNN(channels=(4, 8), hidden=16, rngs=nnx.Rngs(params=0))
     images = np.random.default_rng(0).uniform(size=(3, 28, 28)).astype(np.float32)
@@ -175,6 +177,7 @@ def test_real_test_digits_in_feature_space(mnist):
     assert judges.realism(noise, mnist.train_images[:1000], space="features") == 0.0
 
 
+@pytest.mark.slow
 def test_train_cnn_smoke(mnist):
     cnn = judges.train_cnn(mnist.train_images[:128], mnist.train_labels[:128], epochs=1, batch_size=64)
     assert judges.predict(mnist.test_images[:4], model=cnn).shape == (4,)

@@ -97,3 +97,11 @@ def test_compiled_helpers_equal_the_eager_methods(tiny_models, mnist):
         z = np.random.default_rng(1).standard_normal((2, 3, 2)).astype(np.float32)
         np.testing.assert_allclose(latent.decode(model, z), np.asarray(model.decode(z.reshape(6, 2))).reshape(2, 3, 28, 28),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_encodings_in_padded_chunks_equal_one_call(tiny_models, mnist):
+    model = tiny_models["vae"]
+    images = mnist.test_images[:7]
+    np.testing.assert_allclose(latent.encodings(model, images, chunk_size=3), latent.encodings(model, images),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(latent.encodings(model, images), np.asarray(model.code(images)), rtol=1e-5, atol=1e-5)

@@ -52,6 +52,7 @@ def test_negative_elbo_is_sum_of_terms(small_images):
     assert 400 < float(value) < 700
 
 
+@pytest.mark.slow
 def test_reparameterized_gradient_matches_finite_differences(small_images):
     model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     graphdef, params = nnx.split(model)
@@ -103,6 +104,7 @@ def test_bernoulli_reconstruction_rejects_logits_of_another_shape(small_images):
         losses.bernoulli_reconstruction(np.zeros((8, 784, 1), np.float32), small_images)
 
 
+@pytest.mark.slow
 def test_every_loss_gives_the_same_values_under_jit(tiny_models, small_images):
     logits = np.random.default_rng(2).normal(size=(8, 28, 28)).astype(np.float32)
     mean = jnp.asarray(np.random.default_rng(3).normal(size=(8, 2)), jnp.float32)
@@ -130,3 +132,14 @@ def test_num_samples_validated(small_images):
     model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
     with pytest.raises(ValueError, match="num_samples must be >= 1"):
         losses.negative_elbo(model, small_images, key=jax.random.key(0), num_samples=0)
+
+
+def test_per_dimension_kl_sums_to_the_kl():
+    rng = np.random.default_rng(0)
+    mean, log_var = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    per_dim = losses.gaussian_kl_per_dimension(mean, log_var)
+    assert per_dim.shape == (5, 3) and float(per_dim.min()) >= 0
+    np.testing.assert_allclose(per_dim.sum(-1), losses.gaussian_kl(mean, log_var), rtol=1e-6)
+    np.testing.assert_allclose(losses.gaussian_kl_per_dimension(jnp.float32(1.0), jnp.float32(0.0)), 0.5)
+    with pytest.raises(ValueError, match="same shape"):
+        losses.gaussian_kl_per_dimension(jnp.zeros(2), jnp.zeros(3))

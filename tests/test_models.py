@@ -154,3 +154,54 @@ def test_methods_differentiate_in_inputs_and_weights(tiny_models):
     np.testing.assert_allclose(grads["decoder"]["layers"][0]["kernel"][...],
                                expected["decoder"]["layers"][0]["kernel"][...], rtol=1e-5, atol=1e-6)
     assert float(np.abs(grads["decoder"]["layers"][0]["kernel"][...]).sum()) > 0
+
+
+# ------------------------------------------------------------------------------------------ the model gate
+
+
+def test_decoder_layers_reproduce_decode_logits_in_numpy(tiny_models):
+    for model in tiny_models.values():
+        layers = model.decoder_layers()
+        assert [w.shape for w, _ in layers] == [(2, 16), (16, 784)] and all(w.dtype == np.float32 for w, _ in layers)
+        z = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+        x = z.astype(np.float64)
+        for k, (w, b) in enumerate(layers):
+            x = x @ w.astype(np.float64) + b
+            if k < len(layers) - 1:
+                x = np.maximum(x, 0.0)  # relu, the models' default
+        assert model.decoder_activation == "relu"
+        np.testing.assert_allclose(x.reshape(5, 28, 28), model.decode_logits(z), rtol=1e-4, atol=1e-4)
+
+
+def test_check_model_and_require_vae_are_the_one_gate(tiny_models):
+    ae, vae = tiny_models["autoencoder"], tiny_models["vae"]
+    assert models.check_model(ae) is ae and models.require_vae(vae, "f") is vae
+    assert not ae.is_variational and vae.is_variational
+
+    class LooksLikeAModel:  # the interface without the class is not a model
+        latent_dim, is_variational = 2, True
+
+        def encode(self, images):
+            return images, images
+
+    for thing in (LooksLikeAModel(), "vae-2d", None):
+        with pytest.raises(TypeError, match=r"model must be a vae_tutorial model .* got "):
+            models.check_model(thing)
+        with pytest.raises(TypeError, match=r"f needs a VAE .* got "):
+            models.require_vae(thing, "f")
+    with pytest.raises(TypeError, match="f needs a VAE .* got Autoencoder"):
+        models.require_vae(ae, "f")
+
+# ------------------------------------------------------------------------------------------ bad inputs
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_decode_rejects_a_code_that_is_not_finite(tiny_models, bad):
+    from vae_tutorial import latent
+
+    z = np.array([[0.5, bad]], np.float32)
+    for model in tiny_models.values():
+        with pytest.raises(ValueError, match=r"z must be finite \(no NaN or infinity\)"):
+            model.decode(z)
+        with pytest.raises(ValueError, match=r"z must be finite"):
+            latent.decode(model, z)

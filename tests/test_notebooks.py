@@ -74,7 +74,9 @@ def test_skeleton(path):
     nb = _nb(path)
     cells = nb["cells"]
     assert navigation.NAV_TAG in _tags(cells[0]) and navigation.NAV_TAG in _tags(cells[-1])
-    assert "colab-badge" in "".join(cells[0]["source"])
+    top = "".join(cells[0]["source"])
+    assert f"[{navigation.OPEN_IN_COLAB}](https://colab.research.google.com/" in top and "![" not in top, \
+        "the top navigation cell links to Colab and Binder as text, with no images from other hosts"
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert re.search(r"^# ", text, flags=re.MULTILINE)
     if path.name != "00-index.ipynb":

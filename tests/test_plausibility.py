@@ -24,6 +24,7 @@ def test_confidence_lower_for_noise_than_digits(mnist):
     assert plausibility.confidence(noise).mean() < plausibility.confidence(mnist.test_images[:100]).mean() - 0.1
 
 
+@pytest.mark.slow
 def test_train_classifier_learns_through_fit(mnist):
     subset = np.random.default_rng(0).permutation(len(mnist.train_labels))[:512]  # all classes
     model = plausibility.train_classifier(mnist.train_images[subset], mnist.train_labels[subset], epochs=3, seed=1)

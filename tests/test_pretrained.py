@@ -42,3 +42,11 @@ def test_pretrained_decoder_makes_digit_like_images():
 def test_unknown_name_lists_known_ones():
     with pytest.raises(ValueError, match=r"unknown pretrained model 'vae-3d'; known: autoencoder-2d, autoencoder-20d, vae-2d"):
         pretrained.load("vae-3d")
+
+
+@pytest.mark.parametrize("name", [["vae-2d"], ("vae-2d",), 2, None])
+def test_a_name_that_is_not_a_string_says_what_was_expected(name):
+    with pytest.raises(TypeError, match=r"name must be one model's name, a string, one of autoencoder-2d, .*vae-2d-beta3; got"):
+        pretrained.load(name)
+    with pytest.raises(TypeError, match="name must be one model's name"):
+        pretrained.info(name)

@@ -145,7 +145,7 @@ def test_fit_trains_any_module_given_a_loss(mnist):
 
     images, labels = mnist.train_images[:256], mnist.train_labels[:256]
     model = plausibility.DigitClassifier(hidden=16, rngs=nnx.Rngs(params=0))
-    h = train.fit(model, images, labels=labels, loss=plausibility.classification_loss, epochs=4,
+    h = train.fit(model, images, labels=labels, loss=train.classification_objective, epochs=4,
                   batch_size=64, progress=False)
     assert h.epochs == 4 and h.kl == [] and h.reconstruction == []
     assert h.metrics["cross_entropy"] == h.loss and h.loss[-1] < h.loss[0] < 2.5  # chance level is log 10 = 2.30
@@ -153,7 +153,7 @@ def test_fit_trains_any_module_given_a_loss(mnist):
                    labels=labels, loss=_mean_square_loss, epochs=2, batch_size=64, progress=False)
     assert list(h2.metrics) == ["mse"] and h2.loss[1] < h2.loss[0]
     with pytest.raises(ValueError, match="labels must be 256 integers"):
-        train.fit(model, images, labels=labels[:10], loss=plausibility.classification_loss, epochs=1, progress=False)
+        train.fit(model, images, labels=labels[:10], loss=train.classification_objective, epochs=1, progress=False)
     with pytest.raises(TypeError, match="another nnx.Module trains with loss="):
         train.fit(model, images, epochs=1, progress=False)
 
@@ -193,3 +193,18 @@ def test_evaluate_memory_stays_bounded_on_full_mnist_sizes():
         "result = train.evaluate(model, images, num_samples=10)\nassert np.isfinite(result['loss'])",
     )
     assert growth < 400, f"evaluate raised the peak memory by {growth:.0f} MB"
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), [
+    (1.5, TypeError, "seed must be an integer, got 1.5"),
+    ("0", TypeError, "seed must be an integer, got '0'"),
+    (True, TypeError, "seed must be an integer, got True"),
+    (-1, ValueError, "seed must be >= 0, got -1"),
+])
+def test_fit_and_evaluate_check_the_seed_themselves(tiny_models, seed, error, message):
+    model = nnx.clone(tiny_models["vae"])
+    images = np.zeros((8, 784), np.float32)
+    with pytest.raises(error, match=message):
+        train.fit(model, images, epochs=1, batch_size=4, seed=seed, progress=False)
+    with pytest.raises(error, match=message):
+        train.evaluate(model, images, seed=seed)

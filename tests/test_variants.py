@@ -238,3 +238,10 @@ def test_conditional_vae_trains_through_fit_and_round_trips(tmp_path, mnist):
 def test_bad_labels(cvae, labels, error, message):
     with pytest.raises(error, match=message):
         cvae.decode(jnp.zeros((3, 2)), labels)
+
+
+def test_variants_refuse_the_dense_decoder_contract_clearly(conv_vae, cvae):
+    with pytest.raises(TypeError, match="convolutional"):
+        conv_vae.decoder_layers()
+    with pytest.raises(TypeError, match="label"):
+        cvae.decoder_layers()

@@ -10,7 +10,7 @@ from widget_helpers import assert_shows
 
 def test_reparameterization_draws_move_with_mu_and_sigma_and_keep_their_eps(vae2, test_split):
     image = test_split[0][7]
-    trick = widgets.ReparameterizationExplorer(vae2, image, count=9, seed=2)
+    trick = widgets.ReparameterizationExplorer(vae2, image, count=9, seed=2, sigma_scale=1.0)
     mean, log_var = vae2.encode(image[None])
     np.testing.assert_allclose(trick.mu, np.asarray(mean)[0], atol=1e-6)
     np.testing.assert_allclose(trick.sigma, np.exp(0.5 * np.asarray(log_var)[0]), rtol=1e-5)
@@ -38,9 +38,31 @@ def test_reparameterization_draws_move_with_mu_and_sigma_and_keep_their_eps(vae2
     assert bundle["text/plain"] == repr(trick) + "\n" + widgets.TEXT_NOTE and "image/png" in bundle
 
 
+def _mean_pairwise_change(model, z):
+    images = np.asarray(model.decode(np.asarray(z, np.float32))).reshape(len(z), -1)
+    i, j = np.triu_indices(len(z), 1)
+    return np.abs(images[i] - images[j]).mean()
+
+
+def test_by_default_the_draws_start_far_enough_apart_to_differ_visibly(vae2, test_split):
+    """A trained encoder's sigma is about 0.1, where five draws decode to the same picture: the explorer
+    starts at the smallest listed scale whose draws differ, checked here with the model's own decoder."""
+    image = test_split[0][0]
+    trick = widgets.ReparameterizationExplorer(vae2, image, count=5, seed=0)
+    mu, sigma, eps = np.asarray(trick.mu), np.asarray(trick.sigma), np.asarray(trick.eps)
+    scales = widgets.ReparameterizationExplorer.START_SCALES
+    k = scales.index(trick.sigma_scale)
+    assert trick.sigma_scale > 1.0, "the 2-D VAE's own sigma is too small for the draws to differ"
+    assert _mean_pairwise_change(vae2, mu + scales[k] * sigma * eps) >= 0.049
+    assert _mean_pairwise_change(vae2, mu + scales[k - 1] * sigma * eps) < 0.051
+    assert _mean_pairwise_change(vae2, mu + sigma * eps) < 0.05  # the problem this default solves
+    np.testing.assert_allclose(trick.z, mu + trick.sigma_scale * sigma * eps, atol=1e-6)
+
+
 def test_reparameterization_without_an_image_starts_at_the_prior(vae20):
     trick = widgets.ReparameterizationExplorer(vae20, name="vae-20d")
     assert trick.mu == [0.0] * 20 and trick.sigma == [1.0] * 20 and np.shape(trick.eps) == (1, 20)
+    assert trick.sigma_scale == 1.0  # the prior's draws differ at its own sigma
     assert trick.spec["mu_sliders"] == [] and trick.spec["sigma_sliders"] == []  # 20-D: the sigma scale only
     assert trick.spec["input"] is None
     assert repr(trick) == "ReparameterizationExplorer('vae-20d', VAE, latent_dim=20, draws=1)"
@@ -58,7 +80,7 @@ def test_reparameterization_without_an_image_starts_at_the_prior(vae20):
         ("vae", {"count": 0}, ValueError, "count must be >= 1, got 0"),
         ("vae", {"count": 26}, ValueError, "count must be at most 25, got 26"),
         ("vae", {"count": 2.0}, TypeError, "count must be an integer >= 1"),
-        ("vae", {"sigma_scale": 3.5}, ValueError, r"sigma_scale must lie in \[0, 3\], got 3.5"),
+        ("vae", {"sigma_scale": 10.5}, ValueError, r"sigma_scale must lie in \[0, 10\], got 10.5"),
         ("vae", {"sigma_scale": "big"}, TypeError, "sigma_scale must be a number"),
         ("vae", {"seed": -2}, ValueError, "seed must be >= 0"),
         ("vae", {"scale": 17}, ValueError, "scale must be at most 16"),

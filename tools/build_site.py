@@ -38,6 +38,7 @@ import json
 import os
 import pathlib
 import re
+import subprocess
 import sys
 import time
 
@@ -116,8 +117,12 @@ def _script_text(text: str) -> str:
     return text.replace("</", "<\\/")  # a "</script>" inside a string would end the script element
 
 
-def execute(path: pathlib.Path, *, timeout: int = 600):
-    """Run a notebook top to bottom in a fresh kernel (its folder as working directory); keep widget state."""
+def execute(path: pathlib.Path, *, timeout: int = 600, quiet: bool = True):
+    """Run a notebook top to bottom in a fresh kernel (its folder as working directory); keep widget state.
+
+    ``quiet`` drops what the kernel process itself writes to the terminal (ipykernel's warning about
+    unencrypted local TCP, once per notebook); a failing cell still raises, with its error.
+    """
     import nbclient
     import nbformat
 
@@ -128,7 +133,7 @@ def execute(path: pathlib.Path, *, timeout: int = 600):
     try:
         client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                          resources={"metadata": {"path": str(path.parent)}})
-        client.execute()
+        client.execute(**({"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}))
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -280,13 +285,17 @@ def build(paths: list[pathlib.Path], out: pathlib.Path, *, max_mb: float = 10.0,
         local_mathjax = f"mathjax/{mathjax.name}"
     pages, failures = [], []
     names = [p.with_suffix(".html").name for p in paths]
+    if paths:
+        print(f"build_site: running {len(paths)} notebook{'s' if len(paths) != 1 else ''} afresh into {out} "
+              "(about as long as running them in class)", flush=True)
     for k, path in enumerate(paths):
         start = time.perf_counter()
+        print(f"  [{k + 1:2d}/{len(paths)}] {path.name}: ", end="", flush=True)
         try:
             nb = execute(path)
         except Exception as error:  # report, build the others, fail at the end
             failures.append(f"{path.name}: {type(error).__name__}: {str(error)[:300]}")
-            print(f"FAILED {path.name}", flush=True)
+            print("FAILED", flush=True)
             continue
         title = title_of(nb, path.stem)
         links = ['<a href="index.html">Contents</a>']
@@ -299,11 +308,13 @@ def build(paths: list[pathlib.Path], out: pathlib.Path, *, max_mb: float = 10.0,
         target.write_text(page, encoding="utf-8")
         size = target.stat().st_size
         pages.append((names[k], title, size))
-        print(f"{names[k]:40s} {size / 1e6:5.1f} MB  ({time.perf_counter() - start:.0f} s)", flush=True)
+        print(f"{names[k]}, {size / 1e6:.1f} MB ({time.perf_counter() - start:.0f} s)", flush=True)
         if size > max_mb * 1e6:
             failures.append(f"{names[k]} is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit")
     if index:
         (out / "index.html").write_text(index_html(pages), encoding="utf-8")
+        if pages:
+            print(f"build_site: open {out / 'index.html'} in any browser (no kernel, no network needed)", flush=True)
     if failures:
         raise RuntimeError("site build failed:\n" + "\n".join(failures))
     return pages

@@ -1,8 +1,12 @@
 """Write the navigation lines of every notebook and the contents of the index.
 
 Each notebook in ``notebooks/`` (``NN-title.ipynb``) gets a markdown cell tagged
-``navigation`` at the top (badges and previous | contents | next) and one at the bottom;
-``00-index.ipynb`` gets its cell tagged ``contents`` filled with the list of notebooks.
+``navigation`` at the top (links to open it on Colab or Binder, as plain text links: no badge
+images from other hosts, which a page offline cannot show; then previous | contents | next) and
+one at the bottom; ``00-index.ipynb`` gets its cell tagged ``contents`` filled with the list of
+notebooks. The first code cell of a notebook that installs the package on Colab gets its
+install line from the same address (:data:`REPO`), so that changing where the course lives is
+one edit here and one run of this script.
 Titles come from each notebook's first ``# `` heading. ``--check`` changes nothing and exits 1
 when anything is stale (a test runs it).
 
@@ -20,9 +24,16 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 INDEX = "00-index.ipynb"
-# Where the course lives on GitHub: the Colab and Binder badges point here.
+# Where the course lives on GitHub ("owner/name"), the one place it is written: the Colab and
+# Binder links and the Colab install line of every notebook are made from it. This address has
+# not been confirmed; if the course lives elsewhere, change it and run `make navigation`
+# (or `python tools/navigation.py`).
 REPO = "vae-tutorial/vae-tutorial"
 BRANCH = "main"
+#: The text of the links at the top of each notebook: what a test looks for.
+OPEN_IN_COLAB, OPEN_ON_BINDER = "Open in Colab", "Open on Binder"
+INSTALL_MARK = "google.colab"  # the first code cell that holds it installs the package on Colab
+INSTALL_LINE = re.compile(r'^(\s*%pip install\b.*?)"vae-tutorial @ git\+https://github\.com/[^"]*"', flags=re.M)
 NAV_TAG, CONTENTS_TAG = "navigation", "contents"
 
 
@@ -42,10 +53,19 @@ def title(path: pathlib.Path) -> str:
 
 
 def badges(name: str) -> str:
+    """Text links that open notebook ``name`` on Colab and on Binder (no images: they work offline)."""
     colab = f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{name}"
     binder = f"https://mybinder.org/v2/gh/{REPO}/{BRANCH}?urlpath=lab/tree/notebooks/{name}"
-    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
-            f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder})")
+    return f"[{OPEN_IN_COLAB}]({colab}) · [{OPEN_ON_BINDER}]({binder})"
+
+
+def install_requirement() -> str:
+    """What the Colab install cell asks pip for: the package from :data:`REPO`'s :data:`BRANCH`."""
+    return f"vae-tutorial @ git+https://github.com/{REPO}@{BRANCH}"
+
+
+def _with_install_line(source: str) -> str:
+    return INSTALL_LINE.sub(lambda m: f'{m.group(1)}"{install_requirement()}"', source)
 
 
 def nav_line(paths: list[pathlib.Path], i: int, titles: dict[str, str]) -> str:
@@ -82,6 +102,9 @@ def updated(path: pathlib.Path, paths, titles) -> nbformat.NotebookNode:
     for cell in cells:
         if CONTENTS_TAG in cell.get("metadata", {}).get("tags", []):
             cell.source = contents(paths, titles)
+    first_code = next((c for c in cells if c.cell_type == "code"), None)
+    if first_code is not None and INSTALL_MARK in first_code.source:
+        first_code.source = _with_install_line(first_code.source)
     nb.cells = [top, *cells, bottom]
     return nb
 

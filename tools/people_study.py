@@ -47,7 +47,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from vae_tutorial import data, latent, losses, models, objectives, train, variants  # noqa: E402
+from vae_tutorial import data, diagnostics, latent, models, objectives, train, variants  # noqa: E402
 
 OUT = ROOT / "vae_tutorial" / "assets" / "people_study.json"
 SEEDS = (0, 1, 2)
@@ -92,7 +92,7 @@ def run_sweep(ctx, seed: int) -> list[tuple[str, dict]]:
 
 
 def _collapse_measures(model, mnist) -> dict[str, float]:
-    return {**_evaluate(model, mnist), "active_units": losses.active_units(model, mnist.test_images)}
+    return {**_evaluate(model, mnist), "active_units": diagnostics.active_units(model, mnist.test_images)}
 
 
 def run_collapse(ctx, seed: int) -> list[tuple[str, dict]]:
@@ -120,7 +120,7 @@ def run_likelihood(ctx, seed: int) -> list[tuple[str, dict]]:
         train.fit(model, mnist.train_images, epochs=EPOCHS["likelihood"], seed=seed, progress=False, loss=loss)
         decoded = latent.decode(model, latent.encodings(model, mnist.test_images))
         out.append((name, {"test_kl": train.evaluate(model, mnist.test_images)["kl"],
-                           "active_units": losses.active_units(model, mnist.test_images),
+                           "active_units": diagnostics.active_units(model, mnist.test_images),
                            "test_mse": float(np.mean((decoded - mnist.test_images) ** 2))}))
     return out
 

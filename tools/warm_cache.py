@@ -59,16 +59,17 @@ def main(args: list[str]) -> int:
     print(f"warm_cache: compiling the course's programs into {folder} "
           f"({len(paths)} notebook{'s' if len(paths) != 1 else ''}; a few minutes for the whole course on a 2-core laptop)", flush=True)
     failed, start = [], time.perf_counter()
-    for path in paths:
+    for k, path in enumerate(paths):
+        print(f"  [{k + 1:2d}/{len(paths)}] {path.name}: ", end="", flush=True)  # what runs now, before its time
         try:
             seconds = execute(path.resolve(), quiet=True)[1]  # no kernel chatter in an install's output
         except Exception as error:  # a failing notebook must not stop the others (or the install)
             failed.append(path.name)
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # the traceback's colours
             first_line = (text.splitlines() or [type(error).__name__])[-1]
-            print(f"  {path.name}: FAILED ({type(error).__name__}: {first_line[:300]})", flush=True)
+            print(f"FAILED ({type(error).__name__}: {first_line[:300]})", flush=True)
         else:
-            print(f"  {path.name}: {seconds:.1f} s", flush=True)
+            print(f"{seconds:.1f} s", flush=True)
     print(f"warm_cache: done in {time.perf_counter() - start:.0f} s"
           + (f"; {len(failed)} failed: {', '.join(failed)} (they will compile on first use)" if failed else ""))
     return 1 if failed else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
 import jax
 
@@ -38,6 +39,8 @@ def enable() -> pathlib.Path | None:
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # a folder that exists but refuses files: JAX would warn at every compile
+            pass
     except OSError:  # a read-only home: run without the cache rather than fail
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-__all__ = ["IMAGE_SIDE", "IMAGE_PIXELS", "check_images", "check_latent", "check_positive_int", "is_traced"]
+__all__ = ["IMAGE_SIDE", "IMAGE_PIXELS", "check_images", "check_latent", "check_positive_int", "check_seed", "is_traced"]
 
 #: The one place that says how big an image is: MNIST digits are 28 x 28 grey pixels.
 IMAGE_SIDE = 28
@@ -63,9 +63,18 @@ def check_latent(z, latent_dim: int, *, name: str = "z"):
         z = z[None, :]
     if z.ndim != 2 or z.shape[1] != latent_dim:
         raise ValueError(f"{name} must have shape [n, {latent_dim}] for this model, got {tuple(z.shape)}")
-    if not is_traced(z) and np.isnan(np.asarray(z)).any():
-        raise ValueError(f"{name} contains NaN")
+    if not is_traced(z) and not np.isfinite(np.asarray(z)).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity): a code holding one decodes to NaN pixels")
     return z
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer >= 0 (a random seed), else raise a clear error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0, got {seed}")
+    return int(seed)
 
 
 def check_positive_int(value, name: str) -> int:

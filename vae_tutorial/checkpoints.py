@@ -37,12 +37,6 @@ def register(cls: type) -> type:
     return cls
 
 
-def _known() -> dict[str, type]:
-    from vae_tutorial import judges, models, plausibility  # noqa: F401  (importing them registers their classes)
-
-    return CLASSES
-
-
 def _flat_shapes(tree) -> dict[str, tuple[int, ...]]:
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     return {jax.tree_util.keystr(path): tuple(np.shape(leaf)) for path, leaf in leaves}
@@ -68,8 +62,9 @@ def save(model, path, *, metadata: dict | None = None) -> pathlib.Path:
         TypeError: for another kind of model or metadata that JSON cannot hold.
     """
     class_name = type(model).__name__
-    if _known().get(class_name) is not type(model):
-        raise TypeError(f"model must be one of {sorted(_known())}, got {class_name}")
+    if CLASSES.get(class_name) is not type(model):
+        raise TypeError(f"model must be one of {sorted(CLASSES)} (a class registered with checkpoints.register), "
+                        f"got {class_name}")
     header = {"format": FORMAT_VERSION, "class": class_name, "config": model.config(),
               "metadata": metadata or {}}
     try:
@@ -122,6 +117,8 @@ def load(path, *, expect: type | None = None):
     Args:
         path: a file written by :func:`save`.
         expect: optionally the class (or a tuple of classes) the caller needs, e.g. ``models.VAE``.
+            The stored class must be registered (:func:`register`, where the class is defined: importing
+            its module registers it) or be one of ``expect``; this module imports no model module.
 
     Returns:
         A new model with the stored configuration and weights.
@@ -133,12 +130,12 @@ def load(path, *, expect: type | None = None):
     """
     header, payload = _read(path)
     class_name = header.get("class")
-    known = _known()
-    if class_name not in known:
-        raise ValueError(f"{path} holds an unknown model class {class_name!r}; known: {sorted(known)}")
-    cls = known[class_name]
-    if expect is not None:
-        wanted = expect if isinstance(expect, tuple) else (expect,)
+    wanted = () if expect is None else expect if isinstance(expect, tuple) else (expect,)
+    cls = CLASSES.get(class_name) or next((w for w in wanted if w.__name__ == class_name), None)
+    if cls is None:
+        raise ValueError(f"{path} holds an unknown model class {class_name!r}; known: {sorted(CLASSES)} (a class "
+                         "is known once the module that defines it is imported, or when passed as expect)")
+    if wanted:
         if not issubclass(cls, wanted):
             names = " or ".join(w.__name__ for w in wanted)
             raise ValueError(f"{path} holds a {class_name}, but a {names} was expected")

@@ -10,6 +10,9 @@
 // Decoding: the same MLP as the Python decoder, `x -> act(x W1 + b1) -> ... -> sigmoid(h Wn + bn)`,
 // with kernels stored as [n_in, n_out] row-major, accumulated in float64. Grey level:
 // round((1 - p) * 255), dark ink on white paper, like every figure of the course.
+//
+// The named exports (makeDecoder, toFloat32, halfToFloat, gaussian) are for the unit tests
+// (tests/js/explorer.test.mjs, run by node --test); anywidget uses the default export.
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -19,7 +22,7 @@ const SYNC_DELAY_MS = 150; // kernel sync after the control has rested this long
 // Decoding
 // ------------------------------------------------------------------------------------------
 
-function halfToFloat(h) {
+export function halfToFloat(h) {
   const sign = h & 0x8000 ? -1 : 1;
   const exponent = (h >> 10) & 0x1f;
   const fraction = h & 0x3ff;
@@ -34,7 +37,7 @@ function asBytes(buffer) {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function toFloat32(buffer, dtype) {
+export function toFloat32(buffer, dtype) {
   const bytes = asBytes(buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === "float32") {
@@ -189,9 +192,13 @@ function installKeys() {
   }, true);
 }
 
-/** A labelled range input with a readout; `onInput(value)` on every move. */
-function slider(label, lo, hi, step, value, onInput) {
+/**
+ * A labelled range input with a readout; `onInput(value)` on every move. The arrow keys move it by
+ * `keyStep` (default: `step`), a multiple of `step` large enough for one press to show.
+ */
+function slider(label, lo, hi, step, value, onInput, keyStep = step) {
   [lo, hi, step] = [Number(lo), Number(hi), Number(step)];
+  keyStep = Math.max(step, Math.round(Number(keyStep) / step) * step);
   const input = el("input", { type: "range", min: lo, max: hi, step, class: "vae-slider-input" });
   input.value = value;
   const readout = el("span", { class: "vae-readout", text: format(value) });
@@ -203,7 +210,7 @@ function slider(label, lo, hi, step, value, onInput) {
   // The keys step the slider here, not by the browser's default (see installKeys).
   input.vaeKey = (key) => {
     let v;
-    if (key in STEP_KEYS) v = Number(input.value) + STEP_KEYS[key] * step;
+    if (key in STEP_KEYS) v = Number(input.value) + STEP_KEYS[key] * keyStep;
     else if (key === "Home") v = lo;
     else if (key === "End") v = hi;
     else return false;
@@ -264,7 +271,7 @@ function clamp(x, lo, hi) {
 }
 
 /** Seeded N(0, 1) draws (mulberry32 + Box-Muller), so a static page draws the same sequence each visit. */
-function gaussian(seed) {
+export function gaussian(seed) {
   let a = seed >>> 0;
   const uniform = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -458,6 +465,54 @@ function interpolationView(spec, state, root) {
 // ReparameterizationExplorer: z = mu + sigma * eps with eps held fixed
 // ------------------------------------------------------------------------------------------
 
+/** Round numbers about a fifth of `span` apart (1, 2 or 5 times a power of ten). */
+function tickStep(span) {
+  const raw = span / 5;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+}
+
+/** The plane's scale: ticks with their values along the bottom and the left edge, and the axis names. */
+function drawScale(ctx, size, frame, twoD, xlabel, ylabel) {
+  const px = (x) => ((x - frame[0][0]) / (frame[0][1] - frame[0][0])) * size;
+  const py = (y) => size - ((y - frame[1][0]) / (frame[1][1] - frame[1][0])) * size;
+  const label = (v, step) => (Math.abs(v) < step / 2 ? "0" : v.toFixed(step < 1 ? 1 : 0));
+  ctx.fillStyle = "#444";
+  ctx.strokeStyle = "#888";
+  ctx.font = "11px sans-serif";
+  const sx = tickStep(frame[0][1] - frame[0][0]);
+  for (let v = Math.ceil(frame[0][0] / sx) * sx; v <= frame[0][1]; v += sx) {
+    const x = px(v);
+    if (x < 12 || x > size - 12) continue;
+    ctx.beginPath();
+    ctx.moveTo(x, size);
+    ctx.lineTo(x, size - 5);
+    ctx.stroke();
+    ctx.textAlign = "center";
+    ctx.fillText(label(v, sx), x, size - 7);
+  }
+  if (twoD) {
+    const sy = tickStep(frame[1][1] - frame[1][0]);
+    for (let v = Math.ceil(frame[1][0] / sy) * sy; v <= frame[1][1]; v += sy) {
+      const y = py(v);
+      if (y < 20 || y > size - 20) continue;
+      ctx.beginPath();
+      ctx.moveTo(0, y);
+      ctx.lineTo(5, y);
+      ctx.stroke();
+      ctx.textAlign = "left";
+      ctx.fillText(label(v, sy), 7, y + 4);
+    }
+  }
+  ctx.font = "bold 12px sans-serif";
+  ctx.fillStyle = "#222";
+  ctx.textAlign = "right";
+  ctx.fillText(xlabel, size - 4, size - 20);
+  ctx.textAlign = "left";
+  if (twoD) ctx.fillText(ylabel, 24, 14);
+  ctx.textAlign = "start";
+}
+
 function reparameterizationView(spec, state, root) {
   const dim = spec.latent_dim;
   const decoder = makeDecoder(spec.decoder);
@@ -519,9 +574,7 @@ function reparameterizationView(spec, state, root) {
     ctx.beginPath();
     ctx.arc(px(mu[0]), cy, 5, 0, 2 * Math.PI);
     ctx.fill();
-    ctx.font = "11px sans-serif";
-    ctx.fillText(spec.plane.xlabel, size - 60, size - 6);
-    if (dim > 1) ctx.fillText(spec.plane.ylabel, 4, 12);
+    drawScale(ctx, size, frame, dim > 1, spec.plane.xlabel, spec.plane.ylabel);
   };
 
   const draw = () => {
@@ -540,20 +593,20 @@ function reparameterizationView(spec, state, root) {
       mu[index] = v;
       state.set({ mu: mu.slice() });
       request();
-    }), () => mu[index]]);
+    }, (range[1] - range[0]) / 40), () => mu[index]]);
   });
   spec.sigma_sliders.forEach(({ index, range, step }) => {
     sliders.push([`sigma${index + 1}`, slider(`sigma${index + 1}`, range[0], range[1], step, sigma[index], (v) => {
       sigma[index] = v;
       state.set({ sigma: sigma.slice() });
       request();
-    }), () => sigma[index]]);
+    }, (range[1] - range[0]) / 20), () => sigma[index]]);
   });
   const scaleSlider = slider("sigma ×", spec.scale_range[0], spec.scale_range[1], 0.01, scale, (v) => {
     scale = v;
     state.set({ sigma_scale: scale });
     request();
-  });
+  }, 0.5);
   const normal = gaussian(spec.seed + 1);
   const button = el("button", { class: "vae-button", text: count > 1 ? "New eps (all draws)" : "New eps" });
   button.addEventListener("click", () => {
@@ -643,22 +696,24 @@ const VIEWS = {
 };
 
 const CSS = `
-.vae-explorer { font: 13px sans-serif; color: #222; }
+.vae-explorer { font: 14px sans-serif; color: #222; }
+.vae-explorer input[type="range"] { accent-color: #1f77b4; }
 .vae-explorer .vae-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .vae-explorer .vae-controls { display: flex; flex-direction: column; gap: 4px; margin-bottom: 6px; }
 .vae-explorer .vae-slider { display: flex; align-items: center; gap: 6px; }
-.vae-explorer .vae-slider-label { min-width: 56px; text-align: right; }
+.vae-explorer .vae-slider-label { min-width: 64px; text-align: right; font-weight: 600; }
 .vae-explorer .vae-slider-input { width: 180px; }
 .vae-explorer .vae-readout { min-width: 40px; font-variant-numeric: tabular-nums; }
 .vae-explorer canvas.vae-digit { image-rendering: pixelated; border: 1px solid #ddd; display: block; }
 .vae-explorer .vae-column { display: flex; flex-direction: column; align-items: center; }
-.vae-explorer .vae-caption { margin-bottom: 3px; }
+.vae-explorer .vae-caption { margin-bottom: 3px; font-weight: 600; }
 .vae-explorer .vae-pad { position: relative; }
 .vae-explorer .vae-pad img, .vae-explorer .vae-pad canvas { position: absolute; left: 0; top: 0; }
 .vae-explorer .vae-pad canvas { cursor: crosshair; touch-action: none; }
 .vae-explorer .vae-grid { display: grid; gap: 3px; }
 .vae-explorer .vae-plane { border: 1px solid #ddd; }
-.vae-explorer .vae-button { align-self: flex-start; margin-top: 4px; }
+.vae-explorer .vae-button { align-self: flex-start; margin-top: 4px; font: inherit; padding: 3px 10px;
+  border: 1px solid #1f77b4; border-radius: 4px; background: #eef4fa; color: #1f77b4; cursor: pointer; }
 .vae-explorer .vae-formula { margin-top: 4px; font-variant-numeric: tabular-nums; }
 `;
 

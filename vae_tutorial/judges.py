@@ -31,14 +31,14 @@ from importlib import resources
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
-from vae_tutorial import _compiled, checkpoints
+from vae_tutorial import _compiled, checkpoints, plausibility, train
 from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
+from vae_tutorial._chunks import map_chunks
 
 __all__ = [
-    "DigitCNN", "PatchConv", "cnn_loss", "train_cnn", "shipped_cnn", "features", "predict", "accuracy",
+    "DigitCNN", "PatchConv", "train_cnn", "shipped_cnn", "features", "predict", "accuracy",
     "kth_neighbour_radii", "realistic", "realism", "frechet_distance", "nearest_real_distance", "sharpness",
     "CNN_FILE", "SPACES",
 ]
@@ -114,26 +114,13 @@ class DigitCNN(nnx.Module):
         return {"channels": list(self.channels), "hidden": self.hidden}
 
 
-def cnn_loss(model, batch: dict, key, beta):
-    """Mean softmax cross-entropy of ``model(batch["images"])`` against ``batch["labels"]`` (a ``train.fit`` loss).
-
-    ``key`` and ``beta`` are unused (the signature is the one :func:`vae_tutorial.train.fit` calls).
-    """
-    cross_entropy = optax.softmax_cross_entropy_with_integer_labels(model(batch["images"]), batch["labels"]).mean()
-    return cross_entropy, {"cross_entropy": cross_entropy}
-
-
 def train_cnn(images, labels, *, epochs: int = 12, batch_size: int = 64, seed: int = 0) -> DigitCNN:
-    """Train a :class:`DigitCNN` with Adam through :func:`vae_tutorial.train.fit` (used by ``tools/latent_study.py``).
+    """Train a :class:`DigitCNN` with Adam on cross-entropy (:func:`vae_tutorial.train.fit_classifier`; used by ``tools/latent_study.py``).
 
     Same seed, versions and machine give the same weights bit for bit.
     """
-    from vae_tutorial import train
-
-    model = DigitCNN(rngs=nnx.Rngs(params=seed))
-    train.fit(model, images, labels=labels, loss=cnn_loss, epochs=epochs, batch_size=batch_size,
-              seed=seed, progress=False)
-    return model
+    return train.fit_classifier(DigitCNN(rngs=nnx.Rngs(params=seed)), images, labels, epochs=epochs,
+                                batch_size=batch_size, seed=seed)
 
 
 @functools.cache
@@ -146,15 +133,7 @@ def shipped_cnn() -> DigitCNN:
 def _chunked(method, images, model, chunk_size):
     """Run ``model.<method>`` compiled on fixed-size chunks (the last one padded), so one program serves every size."""
     flat = np.asarray(check_images(images), dtype=np.float32)
-    chunk_size = min(check_positive_int(chunk_size, "chunk_size"), len(flat))
-    out = []
-    for start in range(0, len(flat), chunk_size):
-        chunk = flat[start:start + chunk_size]
-        real = len(chunk)
-        if real < chunk_size:
-            chunk = np.concatenate([chunk, np.zeros((chunk_size - real, chunk.shape[1]), np.float32)])
-        out.append(np.asarray(_compiled.apply(model, method, jnp.asarray(chunk)))[:real])
-    return np.concatenate(out)
+    return map_chunks(lambda block: _compiled.apply(model, method, jnp.asarray(block)), flat, chunk_size=chunk_size)
 
 
 def features(images, *, model: DigitCNN | None = None, chunk_size: int = 500) -> np.ndarray:
@@ -301,8 +280,6 @@ def frechet_distance(a_features, b_features) -> float:
 
 def nearest_real_distance(images, real, *, chunk_size: int = 1024) -> np.ndarray:
     """Pixel distance from each image to its nearest real digit, ``[n]`` (see :func:`plausibility.nearest_distance`)."""
-    from vae_tutorial import plausibility
-
     return plausibility.nearest_distance(images, real, chunk_size=chunk_size)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from vae_tutorial import _compiled
 from vae_tutorial._checks import IMAGE_SIDE, check_images, check_latent, check_positive_int
+from vae_tutorial._chunks import map_chunks
 
 __all__ = [
     "encodings", "decode", "line", "paths", "grid", "occupied_box", "GaussianFit", "fit_gaussian",
@@ -28,13 +29,11 @@ def encodings(model, images, *, chunk_size: int = 2000) -> np.ndarray:
     """Where ``model`` puts each image: ``[n, 28, 28]`` to ``[n, latent_dim]`` (NumPy).
 
     For an autoencoder the code z; for a VAE the mean of q(z|x) (``model.code``). Encodes in
-    chunks of ``chunk_size`` images, so memory stays bounded for large sets, each chunk as one
-    compiled program (``vae_tutorial._compiled``).
+    chunks of ``chunk_size`` images (the last one padded), so memory stays bounded for large sets and
+    one compiled program (``vae_tutorial._compiled``) serves every chunk.
     """
-    flat = check_images(images)
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
-    return np.concatenate([np.asarray(_compiled.apply(model, "code", jnp.asarray(flat[s:s + chunk_size])))
-                           for s in range(0, flat.shape[0], chunk_size)])
+    flat = np.asarray(check_images(images), np.float32)
+    return map_chunks(lambda block: _compiled.apply(model, "code", jnp.asarray(block)), flat, chunk_size=chunk_size)
 
 
 def decode(model, z) -> np.ndarray:

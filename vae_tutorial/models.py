@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from vae_tutorial import checkpoints, losses, sampling
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_latent, check_positive_int
 
-__all__ = ["MLP", "Autoencoder", "VAE", "LatentModel", "MODEL_CLASSES", "ACTIVATIONS"]
+__all__ = ["MLP", "Autoencoder", "VAE", "LatentModel", "MODEL_CLASSES", "ACTIVATIONS", "check_model", "require_vae"]
 
 ACTIVATIONS = {"relu": nnx.relu, "tanh": jnp.tanh, "elu": nnx.elu}
 
@@ -67,12 +68,34 @@ class LatentModel(nnx.Module):
       nats; ``kl`` is zero for an autoencoder. Training minimises ``reconstruction + beta * kl``;
       for a VAE with ``beta = 1`` that is the negative ELBO (assembled in
       :func:`vae_tutorial.losses.elbo_terms`).
-    * ``is_variational``: True for a model with a stochastic encoder and a prior N(0, I).
+    * ``is_variational``: True for a model with a stochastic encoder and a prior N(0, I); its
+      ``encode`` then returns ``(mean, log_var)`` of q(z|x), else the codes.
+    * ``decoder_layers()``: the decoder as plain arrays, ``[(kernel [n_in, n_out], bias [n_out]), ...]``
+      with ``decoder_activation`` between them (none after the last), which is what the widgets
+      send to the browser.
     * ``config()``: the constructor arguments, as stored in checkpoints.
+
+    Being a ``LatentModel`` is the one test of what a model is (:func:`check_model`,
+    :func:`require_vae`): a new model subclasses it and keeps these promises. A model whose decoder
+    is not an :class:`MLP` overrides ``decode_logits`` and ``decoder_layers``.
     """
 
     latent_dim: int
     decoder: MLP
+    is_variational: bool = False
+
+    @property
+    def decoder_activation(self) -> str:
+        """The name of the decoder's hidden nonlinearity, one of ``ACTIVATIONS``."""
+        return self.decoder.activation
+
+    def decoder_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The decoder's dense layers as float32 NumPy arrays: ``[(kernel [n_in, n_out], bias [n_out]), ...]``.
+
+        Applying them in order, with ``decoder_activation`` between them, gives ``decode_logits`` (flattened).
+        """
+        return [(np.asarray(layer.kernel[...], np.float32), np.asarray(layer.bias[...], np.float32))
+                for layer in self.decoder.layers]
 
     def decode_logits(self, z: jax.Array) -> jax.Array:
         """Bernoulli logits of each pixel, ``[n, latent_dim] -> [n, 28, 28]``."""
@@ -199,3 +222,19 @@ class VAE(LatentModel):
 
 
 MODEL_CLASSES = {"Autoencoder": Autoencoder, "VAE": VAE}
+
+
+def check_model(model, name: str = "model") -> LatentModel:
+    """Return ``model`` if it is a :class:`LatentModel`, else raise a TypeError that says what was expected."""
+    if not isinstance(model, LatentModel):
+        raise TypeError(f"{name} must be a vae_tutorial model (an Autoencoder, a VAE or another models.LatentModel, "
+                        f"e.g. pretrained.load('vae-2d')), got {type(model).__name__}")
+    return model
+
+
+def require_vae(model, name: str) -> LatentModel:
+    """Return ``model`` if it is a variational :class:`LatentModel` (encode gives (mean, log_var), prior N(0, I))."""
+    if not isinstance(model, LatentModel) or not model.is_variational:
+        raise TypeError(f"{name} needs a VAE (a model whose encode returns (mean, log_var) and whose prior is "
+                        f"N(0, I)), got {type(model).__name__}")
+    return model

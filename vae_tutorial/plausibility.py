@@ -19,15 +19,14 @@ from importlib import resources
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
-from vae_tutorial import _compiled, checkpoints
+from vae_tutorial import _compiled, checkpoints, latent, train
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
 from vae_tutorial.models import MLP
 
 __all__ = [
-    "DigitClassifier", "classification_loss", "train_classifier", "shipped_classifier", "confidence",
+    "DigitClassifier", "train_classifier", "shipped_classifier", "confidence",
     "predict", "nearest_distance", "relative_gap", "path_confidence", "CLASSIFIER_FILE",
 ]
 
@@ -50,17 +49,8 @@ class DigitClassifier(nnx.Module):
         return {"hidden": self.hidden}
 
 
-def classification_loss(model, batch: dict, key, beta):
-    """Mean softmax cross-entropy of ``model(batch["images"])`` against ``batch["labels"]`` (a ``train.fit`` loss).
-
-    ``key`` and ``beta`` are unused (the signature is the one :func:`vae_tutorial.train.fit` calls).
-    """
-    cross_entropy = optax.softmax_cross_entropy_with_integer_labels(model(batch["images"]), batch["labels"]).mean()
-    return cross_entropy, {"cross_entropy": cross_entropy}
-
-
 def train_classifier(images, labels, *, epochs: int = 30, batch_size: int = 128, seed: int = 0) -> DigitClassifier:
-    """Train a :class:`DigitClassifier` with Adam on cross-entropy, through :func:`vae_tutorial.train.fit`.
+    """Train a :class:`DigitClassifier` with Adam on cross-entropy (:func:`vae_tutorial.train.fit_classifier`).
 
     Used by ``tools/train_pretrained.py``.
 
@@ -74,12 +64,8 @@ def train_classifier(images, labels, *, epochs: int = 30, batch_size: int = 128,
     Returns:
         The trained classifier.
     """
-    from vae_tutorial import train
-
-    model = DigitClassifier(rngs=nnx.Rngs(params=seed))
-    train.fit(model, images, labels=labels, loss=classification_loss, epochs=epochs,
-              batch_size=batch_size, seed=seed, progress=False)
-    return model
+    return train.fit_classifier(DigitClassifier(rngs=nnx.Rngs(params=seed)), images, labels, epochs=epochs,
+                                batch_size=batch_size, seed=seed)
 
 
 @functools.cache
@@ -177,8 +163,6 @@ def path_confidence(model, start_images, end_images, *, steps: int = 11,
     Returns:
         ``[p, steps]`` top-class probabilities of the decoded images (see :func:`confidence`).
     """
-    from vae_tutorial import latent
-
     a, b = latent.encodings(model, start_images), latent.encodings(model, end_images)
     if a.shape != b.shape:
         raise ValueError(f"start_images and end_images must pair up, got {len(a)} and {len(b)} images")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from vae_tutorial import checkpoints
+from vae_tutorial import checkpoints, models
 
 __all__ = ["load", "info", "path", "RECIPES", "NAMES"]
 
@@ -32,6 +32,9 @@ def path(name: str):
 
 
 def _check_name(name) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be one model's name, a string, one of {', '.join(NAMES)}; got {type(name).__name__} "
+                        f"{name!r}")
     if name not in RECIPES:
         raise ValueError(f"unknown pretrained model {name!r}; known: {', '.join(NAMES)}")
 
@@ -53,7 +56,8 @@ def load(name: str):
         A :class:`~vae_tutorial.models.Autoencoder` or :class:`~vae_tutorial.models.VAE`.
 
     Raises:
+        TypeError: for a name that is not a string (e.g. a list of names: load them one at a time).
         ValueError: for an unknown name (the message lists the known ones).
     """
     with resources.as_file(path(name)) as file:
-        return checkpoints.load(file)
+        return checkpoints.load(file, expect=models.LatentModel)

@@ -37,17 +37,33 @@ def reparameterize(key: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.A
         ``[..., latent]`` samples, shaped like ``mean``.
 
     Raises:
-        ValueError: if ``mean`` and ``log_var`` differ in shape.
+        ValueError: if ``mean`` and ``log_var`` differ in shape, or (for concrete values, outside
+            ``jax.jit``) if a ``log_var`` is so large that ``exp(log_var / 2)`` overflows (above about
+            177 in float32). Inside ``jax.jit`` the values are unknown and such a draw is ``inf``.
 
     References:
         Kingma and Welling, "Auto-Encoding Variational Bayes", 2013 (arXiv:1312.6114);
         Rezende, Mohamed and Wierstra, "Stochastic Backpropagation and Approximate
         Inference in Deep Generative Models", 2014 (arXiv:1401.4082).
     """
-    if jnp.shape(mean) != jnp.shape(log_var):
-        raise ValueError(f"mean and log_var must have the same shape, got {jnp.shape(mean)} and {jnp.shape(log_var)}")
+    _check_mean_and_log_var(mean, log_var)
     eps = jax.random.normal(key, jnp.shape(mean), dtype=jnp.result_type(mean))
     return mean + jnp.exp(0.5 * log_var) * eps
+
+
+def _check_mean_and_log_var(mean, log_var) -> None:
+    """The same shapes, and (for concrete values) a log_var whose standard deviation exp(log_var / 2) is finite."""
+    if jnp.shape(mean) != jnp.shape(log_var):
+        raise ValueError(f"mean and log_var must have the same shape, got {jnp.shape(mean)} and {jnp.shape(log_var)}")
+    if is_traced(log_var):
+        return
+    dtype = jnp.result_type(log_var)
+    dtype = dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.dtype(jnp.float32)
+    limit = 2.0 * float(np.log(np.finfo(dtype).max))
+    largest = float(np.nanmax(np.asarray(log_var, dtype=np.float64), initial=-np.inf))
+    if largest > limit:
+        raise ValueError(f"log_var must be at most {limit:.1f} where exp(log_var / 2) overflows {dtype}; got "
+                         f"{largest:g} (a log-variance that large is a diverged encoder: check the learning rate)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,3 +382,11 @@ def _group_means(singles: np.ndarray, n: int) -> np.ndarray:
     """Means of disjoint groups of ``n`` consecutive rows of ``singles`` ``[N, ...]``: ``[N // n, ...]``."""
     groups = singles.shape[0] // n
     return singles[: groups * n].reshape(groups, n, *singles.shape[1:]).mean(axis=1)
+
+
+# Discrete and relaxed samples (introduced in 10-beyond-the-gaussian) live in their own module; the
+# two continuous estimators above and the discrete ones are reached from here.
+from vae_tutorial.categorical import (EstimatorProblem, estimator_study, exact_gradient,  # noqa: E402
+                                      gumbel_softmax, straight_through)
+
+__all__ += ["gumbel_softmax", "straight_through", "EstimatorProblem", "exact_gradient", "estimator_study"]

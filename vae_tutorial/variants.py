@@ -4,7 +4,7 @@
   encoders and decoders in most image VAEs since DCGAN, and of latent diffusion's autoencoder).
   The prior, the Gaussian encoder and the Bernoulli decoder are those of
   :class:`~vae_tutorial.models.VAE`; only the networks change, so ``train.fit``, ``train.evaluate``,
-  ``losses.elbo_terms``, ``losses.active_units``, the checkpoints and the study's judges work on it
+  ``losses.elbo_terms``, ``diagnostics.active_units``, the checkpoints and the study's judges work on it
   unchanged.
 * :class:`ConditionalVAE` (Sohn, Lee and Yan, NeurIPS 2015): the encoder q(z | x, y) and the decoder
   p(x | z, y) both see the label y, so z only has to hold what the label does not say: the style.
@@ -174,6 +174,15 @@ class ConvVAE(LatentModel):
         """The negative ELBO's two terms ``(reconstruction [n], kl [n])`` in nats (see :func:`losses.elbo_terms`)."""
         return losses.elbo_terms(self, images, key=key, num_samples=num_samples)
 
+    @property
+    def decoder_activation(self) -> str:
+        return "relu"
+
+    def decoder_layers(self):
+        """Not available: the browser explorers decode with dense layers, and this decoder is convolutional."""
+        raise TypeError("a ConvVAE's decoder is convolutional: the in-browser explorers need dense decoder layers "
+                        "(models.VAE); decode in Python with latent.decode(model, z)")
+
     def __call__(self, images: jax.Array, *, key: jax.Array):
         """Encode, sample z with the reparameterization trick, decode: ``(logits, mean, log_var)``."""
         mean, log_var = self.encode(images)
@@ -225,6 +234,11 @@ class ConditionalVAE(LatentModel):
         self.latent_dim, self.hidden_sizes, self.activation = latent_dim, hidden, activation
         self.encoder = MLP((IMAGE_PIXELS + NUM_CLASSES, *hidden, 2 * latent_dim), activation=activation, rngs=rngs)
         self.decoder = MLP((latent_dim + NUM_CLASSES, *hidden[::-1], IMAGE_PIXELS), activation=activation, rngs=rngs)
+
+    def decoder_layers(self):
+        """Not available: the decoder's first layer also takes the label, which the explorers do not send."""
+        raise TypeError("a ConditionalVAE's decoder reads a label as well as z: the explorers of vae_tutorial.widgets "
+                        "take unconditional models; decode with people.decode_conditional(model, z, labels)")
 
     def _one_hot(self, labels, n: int) -> jax.Array:
         return jax.nn.one_hot(check_labels(labels, n), NUM_CLASSES, dtype=jnp.float32)

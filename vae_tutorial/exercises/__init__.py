@@ -22,8 +22,10 @@ checks live in a module of their own, named by the lesson's idea:
 ``reparameterization``      04-reparameterization-trick
 ``gradient_estimators``     05-why-it-works
 ``elbo``                    06-the-elbo
+``capstone``                06-the-elbo (exercise 6.5: a whole training step)
 ``how_vaes_fail``           07-how-vaes-fail
 ``error_bars``              08-vae-against-autoencoder
+``beyond_gaussian``         10-beyond-the-gaussian
 ==========================  ===================================================
 
 To add a lesson's checks: write ``vae_tutorial/exercises/<idea>.py`` with ``check_<what>(fn)``
@@ -41,6 +43,9 @@ Example:
 """
 
 from vae_tutorial.exercises.autoencoder import check_reconstruct, check_reconstruction_loss
+from vae_tutorial.exercises.beyond_gaussian import (check_exponential_sampler, check_gumbel_softmax,
+                                                   check_straight_through)
+from vae_tutorial.exercises.capstone import check_train_step
 from vae_tutorial.exercises.elbo import check_elbo_terms, check_gaussian_kl
 from vae_tutorial.exercises.error_bars import check_paired_difference, check_standard_error
 from vae_tutorial.exercises.feedback import Feedback
@@ -67,4 +72,8 @@ __all__ = [
     "check_pathwise_gradient",
     "check_score_function",
     "check_active_units",
+    "check_train_step",
+    "check_gumbel_softmax",
+    "check_exponential_sampler",
+    "check_straight_through",
 ]

@@ -18,11 +18,11 @@ import traitlets
 from matplotlib.figure import Figure
 
 from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_positive_int
-from vae_tutorial.widgets.snapshot import NUMPY_ACTIVATIONS, grey
+from vae_tutorial.widgets.snapshot import grey
 from vae_tutorial.widgets.still import figure_png
 
-__all__ = ["Explorer", "Slider", "TEXT_NOTE", "ESM", "MAX_SCALE", "check_model", "check_one_image", "check_labels",
-           "check_scale", "check_seed", "check_name", "input_pixels"]
+__all__ = ["Explorer", "Slider", "TEXT_NOTE", "ESM", "MAX_SCALE", "check_one_image", "check_labels",
+           "check_scale", "check_name", "input_pixels"]
 
 #: Second line of the widgets' text form (what a terminal shows).
 TEXT_NOTE = (
@@ -32,18 +32,6 @@ TEXT_NOTE = (
 #: The one front-end module of every explorer.
 ESM = pathlib.Path(__file__).parent.parent / "explorer.js"
 MAX_SCALE = 16  # largest upscaling of the 28x28 image (448 x 448 pixels)
-
-
-def check_model(model, name: str = "model"):
-    """Any model with the course's interface (``code``, ``decode``, ``latent_dim``, an MLP ``decoder``)."""
-    decoder = getattr(model, "decoder", None)
-    if not (callable(getattr(model, "code", None)) and callable(getattr(model, "decode", None))
-            and isinstance(getattr(model, "latent_dim", None), int) and hasattr(model, "is_variational")
-            and hasattr(decoder, "layers") and getattr(decoder, "activation", None) in NUMPY_ACTIVATIONS):
-        raise TypeError(
-            f"{name} must be a vae_tutorial model (an Autoencoder, a VAE or another models.LatentModel, "
-            f"e.g. pretrained.load('vae-2d')), got {type(model).__name__}")
-    return model
 
 
 def check_one_image(image, name: str) -> np.ndarray:
@@ -71,14 +59,6 @@ def check_scale(scale) -> int:
     if scale > MAX_SCALE:
         raise ValueError(f"scale must be at most {MAX_SCALE} (a {IMAGE_SIDE * MAX_SCALE}-pixel image), got {scale}")
     return scale
-
-
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
 
 
 def check_name(name):

@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from vae_tutorial import latent
 from vae_tutorial._checks import IMAGE_SIDE
-from vae_tutorial.widgets.base import Explorer, Slider, check_model, check_one_image, check_scale, input_pixels
+from vae_tutorial.models import check_model
+from vae_tutorial.widgets.base import Explorer, Slider, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
 from vae_tutorial.widgets.still import draw_decoded_rows, footer
 

@@ -10,9 +10,9 @@ import traitlets
 from matplotlib.figure import Figure
 
 from vae_tutorial import geometry, latent
-from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int
-from vae_tutorial.widgets.base import (Explorer, Slider, check_labels, check_model, check_name, check_scale,
-                                       check_seed)
+from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int, check_seed
+from vae_tutorial.models import check_model
+from vae_tutorial.widgets.base import Explorer, Slider, check_labels, check_name, check_scale
 from vae_tutorial.widgets.snapshot import Snapshot
 from vae_tutorial.widgets.still import EmbeddingMap, footer
 

@@ -10,8 +10,9 @@ import traitlets
 from matplotlib.figure import Figure
 
 from vae_tutorial import geometry
-from vae_tutorial._checks import check_positive_int
-from vae_tutorial.widgets.base import Explorer, check_model, check_name, check_one_image, check_scale, check_seed, input_pixels
+from vae_tutorial._checks import check_positive_int, check_seed
+from vae_tutorial.models import check_model
+from vae_tutorial.widgets.base import Explorer, check_name, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
 from vae_tutorial.widgets.still import draw_decoded_rows, footer
 
@@ -37,13 +38,17 @@ class ReparameterizationExplorer(Explorer):
         image: optional one image ``[28, 28]`` or ``[784]`` in [0, 1], shown beside the draws.
         count: number of fixed noise vectors (draws), 1 to 25, e.g. 9 for a 3x3 grid.
         seed: integer >= 0, seed of the first eps.
-        sigma_scale: the sigma scale slider's start, 0 to 3 (1: the encoder's own sigma).
+        sigma_scale: the sigma scale slider's start, 0 to 10 (1: the encoder's own sigma). By
+            default (None) the smallest of :data:`START_SCALES` at which the draws differ
+            visibly (their decoded images by :data:`VISIBLE_CHANGE` of the grey range on average,
+            pairwise; a single draw against decoded mu): a trained encoder's sigma is often so
+            small (about 0.1 for the 2-D VAE) that draws at scale 1 look identical.
         scale: upscaling of the 28x28 images, 1 to 16.
         name: optional name shown in the text form.
 
     Attributes:
         mu, sigma: synced traits, ``[latent]``.
-        sigma_scale: synced trait, the factor on sigma (0 to 3).
+        sigma_scale: synced trait, the factor on sigma (0 to 10).
         eps: synced trait, ``[count][latent]`` the fixed noise.
         z: ``float32 [count, latent]``, ``mu + sigma_scale * sigma * eps``.
 
@@ -51,7 +56,7 @@ class ReparameterizationExplorer(Explorer):
         TypeError: ``model`` is not a course model; ``image`` not an array; ``seed``, ``count``
             or ``sigma_scale`` of the wrong type.
         ValueError: ``image`` with an autoencoder (it has no sigma); ``image`` not one [28, 28] or
-            [784] image in [0, 1]; ``count`` outside 1 to 25; ``sigma_scale`` outside 0 to 3;
+            [784] image in [0, 1]; ``count`` outside 1 to 25; ``sigma_scale`` outside 0 to 10;
             ``scale`` outside 1 to 16; ``seed`` < 0.
 
     Example:
@@ -68,9 +73,13 @@ class ReparameterizationExplorer(Explorer):
     sigma_scale = traitlets.Float(1.0).tag(sync=True)
     eps = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
 
-    SCALE_RANGE = (0.0, 3.0)
+    SCALE_RANGE = (0.0, 10.0)
+    #: Where the sigma scale may start by default, smallest first (see ``sigma_scale``).
+    START_SCALES = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 10.0)
+    #: Mean absolute difference of decoded intensities (0 to 1) that counts as visible at first sight.
+    VISIBLE_CHANGE = 0.05
 
-    def __init__(self, model, image=None, *, count: int = 1, seed: int = 0, sigma_scale: float = 1.0,
+    def __init__(self, model, image=None, *, count: int = 1, seed: int = 0, sigma_scale: float | None = None,
                  scale: int = 4, name: str | None = None):
         model = check_model(model)
         name = check_name(name)
@@ -79,10 +88,11 @@ class ReparameterizationExplorer(Explorer):
             raise ValueError(f"count must be at most {MAX_DRAWS}, got {count}")
         seed = check_seed(seed)
         scale = check_scale(scale)
-        if isinstance(sigma_scale, bool) or not isinstance(sigma_scale, (int, float, np.floating, np.integer)):
-            raise TypeError(f"sigma_scale must be a number, got {sigma_scale!r}")
-        if not self.SCALE_RANGE[0] <= sigma_scale <= self.SCALE_RANGE[1]:
-            raise ValueError(f"sigma_scale must lie in [0, 3], got {sigma_scale}")
+        if sigma_scale is not None:
+            if isinstance(sigma_scale, bool) or not isinstance(sigma_scale, (int, float, np.floating, np.integer)):
+                raise TypeError(f"sigma_scale must be a number, got {sigma_scale!r}")
+            if not self.SCALE_RANGE[0] <= sigma_scale <= self.SCALE_RANGE[1]:
+                raise ValueError(f"sigma_scale must lie in [0, 10], got {sigma_scale}")
         d = model.latent_dim
         self.model, self.latent_dim, self.name, self.count = model, d, name, count
         self._image = None
@@ -117,9 +127,29 @@ class ReparameterizationExplorer(Explorer):
             "plane": {"size": 200, "frame": frame, "xlabel": "z1", "ylabel": "z2" if d > 1 else "",
                       "title": f"z = mu + sigma × eps{first_two}"},
         }
+        eps = self._draw_eps()
+        if sigma_scale is None:
+            sigma_scale = self.visible_scale(self._snapshot, mu0, sigma0, np.asarray(eps))
         super().__init__(spec=spec, mu=[float(v) for v in mu0], sigma=[float(v) for v in sigma0],
-                         sigma_scale=float(sigma_scale), eps=self._draw_eps())
+                         sigma_scale=float(sigma_scale), eps=eps)
         self.add_class("vae-reparameterization-explorer")
+
+    @classmethod
+    def visible_scale(cls, snapshot, mu, sigma, eps) -> float:
+        """The smallest of :data:`START_SCALES` at which the draws ``mu + scale * sigma * eps`` decode to
+        images that differ by :data:`VISIBLE_CHANGE` on average (pairwise; one draw against decoded mu),
+        or the largest if none does. ``snapshot`` decodes as the browser does."""
+        mu, sigma, eps = np.asarray(mu, np.float64), np.asarray(sigma, np.float64), np.asarray(eps, np.float64)
+        for scale in cls.START_SCALES:
+            images = snapshot.decode(mu + scale * sigma * eps)
+            if len(images) > 1:
+                pairs = np.triu_indices(len(images), 1)
+                change = np.abs(images[pairs[0]] - images[pairs[1]]).mean()
+            else:
+                change = np.abs(images[0] - snapshot.decode(mu[None])[0]).mean()
+            if change >= cls.VISIBLE_CHANGE:
+                return scale
+        return cls.START_SCALES[-1]
 
     def _draw_eps(self) -> list:
         return [[float(v) for v in row] for row in self._rng.standard_normal((self.count, self.latent_dim))]

@@ -30,19 +30,27 @@ NUMPY_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh,
 
 
 class Snapshot:
-    """A model's decoder weights as sent to the browser, and a NumPy decoder that uses exactly those."""
+    """A model's decoder weights as sent to the browser, and a NumPy decoder that uses exactly those.
+
+    Args:
+        model: a :class:`~vae_tutorial.models.LatentModel`; its ``decoder_layers()`` and
+            ``decoder_activation`` are what is sent.
+    """
 
     def __init__(self, model):
         dtype = os.environ.get(WEIGHTS_ENV, "float32")
         if dtype not in ("float32", "float16"):
             raise ValueError(f"{WEIGHTS_ENV} must be float32 or float16, got {dtype!r}")
-        self.latent_dim, self.activation = model.latent_dim, model.decoder.activation
+        self.latent_dim, self.activation = model.latent_dim, model.decoder_activation
+        if self.activation not in NUMPY_ACTIVATIONS:
+            raise ValueError(f"the browser decodes with {sorted(NUMPY_ACTIVATIONS)} between layers; this model's "
+                             f"decoder uses {self.activation!r}")
         self.layers = []  # (kernel [n_in, n_out], bias [n_out], dtype sent)
-        for layer in model.decoder.layers:
-            kernel = np.asarray(layer.kernel[...], np.float32)
+        for kernel, bias in model.decoder_layers():
+            kernel = np.asarray(kernel, np.float32)
             sent = "float16" if dtype == "float16" and kernel.size > _HALF_ABOVE else "float32"
             kernel = kernel.astype(sent).astype(np.float32)
-            self.layers.append((kernel, np.asarray(layer.bias[...], np.float32), sent))
+            self.layers.append((kernel, np.asarray(bias, np.float32), sent))
 
     def spec(self) -> dict:
         layers = [{"n_in": int(w.shape[0]), "n_out": int(w.shape[1]), "dtype": sent,

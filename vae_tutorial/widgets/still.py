@@ -23,10 +23,12 @@ from vae_tutorial._checks import IMAGE_SIDE
 
 __all__ = ["NO_FRONTEND_NOTE", "png", "footer", "figure_png", "draw_decoded_rows", "EmbeddingMap"]
 
-#: Footer of the still picture shown where the interactive widget cannot be drawn.
+#: Footer of the still picture shown where the interactive widget is not drawn: most often a cell
+#: not run yet in JupyterLab or Notebook (the saved output has no live widget behind it), else a
+#: page that runs no code (GitHub).
 NO_FRONTEND_NOTE = (
-    "Still picture: this page cannot run the interactive explorer, which needs a front end with Jupyter "
-    "widgets (JupyterLab 4, Notebook 7, VS Code, Colab) or the course's static pages (make site)."
+    "Still picture of the explorer: run this cell to move it (JupyterLab, Notebook 7, VS Code, Colab). "
+    "Where code cannot run, the course's static pages (python course.py site) have every explorer working."
 )
 MAP_DPI = 80
 MAP_SIZE = (4.6, 4.2)  # inches at MAP_DPI: a 368 x 336 pixel map next to the 168-pixel digit

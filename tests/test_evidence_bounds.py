@@ -1,4 +1,4 @@
-"""The importance-weighted bound and the helpers of 06-the-elbo and 07-how-vaes-fail.
+"""The importance-weighted bound, the ELBO of any Gaussian posterior and its optimisation (06-the-elbo).
 
 References are computed independently here, in NumPy (float64), from the model's encoder and
 decoder outputs; only the standard-normal noise is drawn with JAX, the same way the package
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from vae_tutorial import losses, models, pretrained
+from vae_tutorial import evidence_bounds, losses, models, pretrained
 
 LOG_2PI = np.log(2 * np.pi)
 
@@ -56,7 +56,7 @@ def _log_mean_exp(a, axis):
 
 def test_bound_matches_a_direct_numpy_log_mean_exp(vae, digits):
     key = jax.random.key(11)
-    got = losses.importance_weighted_bound(vae, digits, key=key, num_samples=37)
+    got = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=37)
     expected = _log_mean_exp(_numpy_log_weights(vae, digits, key, 37), axis=1)
     assert got.shape == (6,) and got.dtype == jnp.float32
     np.testing.assert_allclose(np.asarray(got), expected, rtol=2e-6, atol=2e-4)
@@ -65,28 +65,29 @@ def test_bound_matches_a_direct_numpy_log_mean_exp(vae, digits):
 
 def test_log_weights_are_the_bounds_raw_material(vae, digits):
     key = jax.random.key(2)
-    log_w = losses.importance_log_weights(vae, digits, key=key, num_samples=23, sample_chunk_size=5)
+    log_w = evidence_bounds.importance_log_weights(vae, digits, key=key, num_samples=23, sample_chunk_size=5)
     assert log_w.shape == (6, 23)
     np.testing.assert_allclose(np.asarray(log_w), _numpy_log_weights(vae, digits, key, 23), rtol=1e-5, atol=1e-3)
-    bound = losses.importance_weighted_bound(vae, digits, key=key, num_samples=23)
+    bound = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=23)
     np.testing.assert_allclose(bound, jax.nn.logsumexp(log_w, axis=1) - np.log(23), rtol=1e-6)
 
 
 @pytest.mark.parametrize("chunk_size, sample_chunk_size", [(1, 1), (4, 7), (6, 50), (100, 100)])
 def test_chunked_equals_unchunked(vae, digits, chunk_size, sample_chunk_size):
     key = jax.random.key(4)
-    whole = losses.importance_weighted_bound(vae, digits, key=key, num_samples=50, chunk_size=6,
+    whole = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=50, chunk_size=6,
                                              sample_chunk_size=50)
-    chunked = losses.importance_weighted_bound(vae, digits, key=key, num_samples=50, chunk_size=chunk_size,
+    chunked = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=50, chunk_size=chunk_size,
                                                sample_chunk_size=sample_chunk_size)
     np.testing.assert_allclose(chunked, whole, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_k1_equals_the_elbo_in_expectation(vae, digits):
     """Mean of L_1 over 4,000 keys against the ELBO (closed-form KL, 4,000-sample reconstruction)."""
     repeats = 4000
     keys = jax.random.split(jax.random.key(0), repeats)
-    one = jax.vmap(lambda k: losses.importance_weighted_bound(vae, digits, key=k, num_samples=1))(keys)  # [R, n]
+    one = jax.vmap(lambda k: evidence_bounds.importance_weighted_bound(vae, digits, key=k, num_samples=1))(keys)  # [R, n]
     # Reference, independent of the bound's code: E_q[log p(x|z)] in NumPy from other draws, minus the KL.
     mean, log_var = (np.asarray(a, np.float64) for a in vae.encode(digits))
     eps = np.random.default_rng(1).standard_normal((repeats, *mean.shape))
@@ -100,16 +101,17 @@ def test_k1_equals_the_elbo_in_expectation(vae, digits):
     se = np.sqrt(one.var(0, ddof=1) / repeats + log_px_z.var(0, ddof=1) / repeats)
     assert np.all(np.abs(one.mean(0) - elbo) < 4 * se), (one.mean(0) - elbo) / se
     # The test can fail: L_10 is measurably above the ELBO for the same digits.
-    ten = losses.importance_weighted_bound(vae, digits, key=jax.random.key(9), num_samples=10)
+    ten = evidence_bounds.importance_weighted_bound(vae, digits, key=jax.random.key(9), num_samples=10)
     assert float(np.mean(np.asarray(ten) - elbo)) > 8 * float(np.sqrt(np.mean(se**2)))
 
 
+@pytest.mark.slow
 def test_bound_rises_with_k_in_expectation(vae, digits):
     """E[L_1] <= E[L_10] <= E[L_100] <= log p(x): means over repeats, each step several standard errors."""
     means, errors = [], []
     for k_samples, repeats in ((1, 400), (10, 200), (100, 40)):
         keys = jax.random.split(jax.random.key(k_samples), repeats)
-        values = jax.vmap(lambda k: losses.importance_weighted_bound(vae, digits, key=k, num_samples=k_samples))(keys)
+        values = jax.vmap(lambda k: evidence_bounds.importance_weighted_bound(vae, digits, key=k, num_samples=k_samples))(keys)
         values = np.asarray(values, np.float64).mean(axis=1)  # [R]: mean over the digits
         means.append(values.mean())
         errors.append(values.std(ddof=1) / np.sqrt(repeats))
@@ -119,21 +121,22 @@ def test_bound_rises_with_k_in_expectation(vae, digits):
 
 def test_bound_under_jit(vae, digits):
     key = jax.random.key(5)
-    eager = losses.importance_weighted_bound(vae, digits, key=key, num_samples=9, sample_chunk_size=4)
-    jitted = jax.jit(lambda x, k: losses.importance_weighted_bound(vae, x, key=k, num_samples=9, sample_chunk_size=4))
+    eager = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=9, sample_chunk_size=4)
+    jitted = jax.jit(lambda x, k: evidence_bounds.importance_weighted_bound(vae, x, key=k, num_samples=9, sample_chunk_size=4))
     np.testing.assert_allclose(jitted(jnp.asarray(digits), key), eager, rtol=1e-5)
 
 
 def test_posterior_option_replaces_the_encoder(vae, digits):
     key = jax.random.key(6)
     mean, log_var = vae.encode(digits)
-    same = losses.importance_weighted_bound(vae, digits, key=key, num_samples=20, posterior=(mean, log_var))
-    np.testing.assert_allclose(same, losses.importance_weighted_bound(vae, digits, key=key, num_samples=20), rtol=1e-6)
-    prior = losses.importance_weighted_bound(vae, digits, key=key, num_samples=20,
+    same = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=20, posterior=(mean, log_var))
+    np.testing.assert_allclose(same, evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=20), rtol=1e-6)
+    prior = evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=20,
                                              posterior=(jnp.zeros_like(mean), jnp.zeros_like(log_var)))
     assert np.isfinite(np.asarray(prior)).all() and not np.allclose(prior, same)
 
 
+@pytest.mark.slow
 def test_large_n_and_k_keep_memory_bounded():
     """n * K = 400,000 samples: all logits at once would take 1.25 GB; the chunked bound stays far below."""
     script = textwrap.dedent("""
@@ -141,14 +144,14 @@ def test_large_n_and_k_keep_memory_bounded():
         os.environ["JAX_PLATFORMS"] = "cpu"
         import jax, numpy as np
         from flax import nnx
-        from vae_tutorial import losses, models
+        from vae_tutorial import evidence_bounds, models
         model = models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
         images = np.random.default_rng(0).uniform(size=(200, 784)).astype(np.float32)
-        small = losses.importance_weighted_bound(model, images[:50], key=jax.random.key(0), num_samples=100,
+        small = evidence_bounds.importance_weighted_bound(model, images[:50], key=jax.random.key(0), num_samples=100,
                                                  chunk_size=50, sample_chunk_size=50)
         small.block_until_ready()
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        big = losses.importance_weighted_bound(model, images, key=jax.random.key(0), num_samples=2000,
+        big = evidence_bounds.importance_weighted_bound(model, images, key=jax.random.key(0), num_samples=2000,
                                                chunk_size=50, sample_chunk_size=50)
         big.block_until_ready()
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -165,19 +168,19 @@ def test_bound_errors(vae, digits):
     key = jax.random.key(0)
     autoencoder = models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0))
     with pytest.raises(TypeError, match="needs a VAE"):
-        losses.importance_weighted_bound(autoencoder, digits, key=key, num_samples=3)
+        evidence_bounds.importance_weighted_bound(autoencoder, digits, key=key, num_samples=3)
     with pytest.raises(ValueError, match="num_samples must be >= 1"):
-        losses.importance_weighted_bound(vae, digits, key=key, num_samples=0)
+        evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=0)
     with pytest.raises(TypeError, match="num_samples must be an integer"):
-        losses.importance_weighted_bound(vae, digits, key=key, num_samples=2.5)
+        evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=2.5)
     with pytest.raises(ValueError, match="chunk_size must be >= 1"):
-        losses.importance_weighted_bound(vae, digits, key=key, num_samples=3, chunk_size=0)
+        evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=3, chunk_size=0)
     with pytest.raises(ValueError, match=r"shape \[n, 28, 28\] or \[n, 784\]"):
-        losses.importance_weighted_bound(vae, digits[:, :10], key=key, num_samples=3)
+        evidence_bounds.importance_weighted_bound(vae, digits[:, :10], key=key, num_samples=3)
     with pytest.raises(ValueError, match=r"each have shape \(6, 2\)"):
-        losses.importance_weighted_bound(vae, digits, key=key, num_samples=3, posterior=(jnp.zeros((5, 2)),) * 2)
+        evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=3, posterior=(jnp.zeros((5, 2)),) * 2)
     with pytest.raises(TypeError, match="pair"):
-        losses.importance_weighted_bound(vae, digits, key=key, num_samples=3, posterior=jnp.zeros((6, 2)))
+        evidence_bounds.importance_weighted_bound(vae, digits, key=key, num_samples=3, posterior=jnp.zeros((6, 2)))
 
 
 # ---------------------------------------------------------------- the ELBO of any Gaussian, its optimisation
@@ -186,88 +189,24 @@ def test_bound_errors(vae, digits):
 def test_evidence_lower_bound_is_minus_the_loss_terms(vae, digits):
     key = jax.random.key(3)
     rec, kl = losses.elbo_terms(vae, digits, key=key, num_samples=4)
-    got = losses.evidence_lower_bound(vae, digits, key=key, num_samples=4)
+    got = evidence_bounds.evidence_lower_bound(vae, digits, key=key, num_samples=4)
     assert got.shape == (6,)
     np.testing.assert_allclose(got, -(rec + kl), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_optimize_posterior_raises_the_elbo_and_leaves_the_model(vae, digits):
     before = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(vae, nnx.Param)))
-    mean, log_var, trace = losses.optimize_posterior(vae, digits[:3], key=jax.random.key(0), steps=150,
+    mean, log_var, trace = evidence_bounds.optimize_posterior(vae, digits[:3], key=jax.random.key(0), steps=150,
                                                      learning_rate=3e-2, num_samples=4)
     assert mean.shape == log_var.shape == (3, 2) and trace.shape == (150,)
     key = jax.random.key(1)
-    amortized = losses.evidence_lower_bound(vae, digits[:3], key=key, num_samples=2000)
-    optimised = losses.evidence_lower_bound(vae, digits[:3], key=key, num_samples=2000, posterior=(mean, log_var))
+    amortized = evidence_bounds.evidence_lower_bound(vae, digits[:3], key=key, num_samples=2000)
+    optimised = evidence_bounds.evidence_lower_bound(vae, digits[:3], key=key, num_samples=2000, posterior=(mean, log_var))
     assert np.all(np.asarray(optimised) > np.asarray(amortized))
     after = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(vae, nnx.Param)))
     jax.tree.map(np.testing.assert_array_equal, before, after)
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
-        losses.optimize_posterior(vae, digits, key=key, learning_rate=0.0)
+        evidence_bounds.optimize_posterior(vae, digits, key=key, learning_rate=0.0)
     with pytest.raises(ValueError, match="steps must be >= 1"):
-        losses.optimize_posterior(vae, digits, key=key, steps=0)
-
-
-# ---------------------------------------------------------------- per-dimension KL, active units
-
-
-def test_per_dimension_kl_sums_to_the_kl():
-    rng = np.random.default_rng(0)
-    mean, log_var = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
-    per_dim = losses.gaussian_kl_per_dimension(mean, log_var)
-    assert per_dim.shape == (5, 3) and float(per_dim.min()) >= 0
-    np.testing.assert_allclose(per_dim.sum(-1), losses.gaussian_kl(mean, log_var), rtol=1e-6)
-    np.testing.assert_allclose(losses.gaussian_kl_per_dimension(jnp.float32(1.0), jnp.float32(0.0)), 0.5)
-    with pytest.raises(ValueError, match="same shape"):
-        losses.gaussian_kl_per_dimension(jnp.zeros(2), jnp.zeros(3))
-
-
-def test_latent_activity_and_active_units(vae, mnist):
-    images = mnist.test_images[:50]
-    activity = losses.latent_activity(vae, images, chunk_size=16)
-    means = np.asarray(vae.encode(images)[0], np.float64)
-    np.testing.assert_allclose(activity, means.var(axis=0), rtol=1e-6)
-    assert losses.active_units(vae, images) == int((means.var(axis=0) > 0.01).sum()) == 2
-    assert losses.active_units(vae, images, threshold=1e9) == 0
-    with pytest.raises(ValueError, match="at least two images"):
-        losses.latent_activity(vae, images[:1])
-    with pytest.raises(ValueError, match="threshold must be a number >= 0"):
-        losses.active_units(vae, images, threshold=-1.0)
-    with pytest.raises(TypeError, match="needs a VAE"):
-        losses.latent_activity(models.Autoencoder(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=0)), images)
-
-
-# ---------------------------------------------------------------- the aggregate posterior
-
-
-def test_aggregate_posterior_density_against_numpy_and_normalised():
-    rng = np.random.default_rng(0)
-    mean = rng.normal(size=(7, 2)).astype(np.float32)
-    log_var = rng.normal(-1.0, 0.3, size=(7, 2)).astype(np.float32)
-    z = rng.normal(size=(11, 2)).astype(np.float32)
-    got = losses.aggregate_posterior_log_density(mean, log_var, z, chunk_size=4)
-    var = np.exp(log_var.astype(np.float64))
-    comps = -0.5 * (((z[:, None] - mean[None]) ** 2 / var[None]).sum(-1) + np.log(var).sum(-1)[None] + 2 * LOG_2PI)
-    expected = np.log(np.exp(comps).mean(axis=1))
-    assert got.shape == (11,)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    # A density: integrates to 1 over a grid wide enough to hold every component.
-    xs = np.linspace(-8, 8, 321)
-    grid = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
-    mass = np.exp(losses.aggregate_posterior_log_density(mean, log_var, grid)).sum() * (xs[1] - xs[0]) ** 2
-    assert mass == pytest.approx(1.0, abs=1e-3)
-    with pytest.raises(ValueError, match=r"z must have shape \[m, 2\]"):
-        losses.aggregate_posterior_log_density(mean, log_var, np.zeros((3, 5)))
-    with pytest.raises(ValueError, match="both have shape"):
-        losses.aggregate_posterior_log_density(mean, log_var[:3], z)
-
-
-def test_kl_decomposition_adds_up(vae, mnist):
-    parts = losses.kl_decomposition(vae, mnist.train_images[:400], seed=0, num_samples=4)
-    total = parts["mutual_information"] + parts["marginal_kl"]
-    se = np.hypot(parts["mutual_information_se"], parts["marginal_kl_se"])
-    assert total == pytest.approx(parts["average_kl"], abs=4 * se + 0.05)
-    assert 0 < parts["mutual_information"] <= parts["log_n"] == pytest.approx(np.log(400))
-    assert parts["marginal_kl"] > -4 * parts["marginal_kl_se"]
-    with pytest.raises(ValueError, match="at least two images"):
-        losses.kl_decomposition(vae, mnist.train_images[:1])
+        evidence_bounds.optimize_posterior(vae, digits, key=key, steps=0)
