@@ -97,22 +97,37 @@ def test_free_bits_objective_with_zero_lambda_is_the_elbo(small_images):
     np.testing.assert_allclose(metrics["kl"], ref["kl"], rtol=1e-5)
 
 
-def test_fit_warmup_without_warmup_is_fit(mnist):
-    images = mnist.train_images[:256]
-    a = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
-    b = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
-    history = train.fit(a, images, epochs=2, batch_size=64, progress=False)
-    warm = objectives.fit_warmup(b, images, epochs=2, warmup_steps=0, batch_size=64)
-    np.testing.assert_allclose(warm["loss"], history.loss, rtol=1e-5)
-    np.testing.assert_allclose(b.decoder.layers[0].kernel[...], a.decoder.layers[0].kernel[...], rtol=1e-4, atol=1e-6)
+def _weight_probe(model, batch, key, beta):
+    """A train.fit loss that reports the KL weight it was given (and trains the ELBO with it)."""
+    value, metrics = train.latent_objective(model, batch, key, beta)
+    return value, {**metrics, "weight": beta}
 
 
-def test_fit_warmup_ramps_the_weight(mnist):
+def test_fit_warmup_ramps_the_weight_step_by_step(mnist):
+    """train.fit(kl_warmup_steps=8) with 4 steps per epoch: epoch means of beta * min(1, (t + 1) / 8)."""
     model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
-    history = objectives.fit_warmup(model, mnist.train_images[:256], epochs=3, warmup_steps=8, beta=4.0, batch_size=64)
-    assert history["kl_weight"] == [pytest.approx(2.0), 4.0, 4.0]  # 4 steps per epoch: weight 4/8 * 4, then 4
-    loss = np.array(history["loss"])
-    assert np.all(np.isfinite(loss))
+    history = train.fit(model, mnist.train_images[:256], epochs=3, batch_size=64, beta=4.0, kl_warmup_steps=8,
+                        loss=_weight_probe, progress=False)
+    expected = [np.mean([4.0 * min(1.0, (t + 1) / 8) for t in range(4 * e, 4 * e + 4)]) for e in range(3)]
+    np.testing.assert_allclose(history.metrics["weight"], expected, rtol=1e-6)
+
+
+def test_fit_without_warmup_keeps_beta_and_free_bits_change_training(mnist):
+    images = mnist.train_images[:256]
+    runs = {}
+    for name, options in (("plain", {}), ("zero warm-up", {"kl_warmup_steps": 0}), ("free bits", {"free_bits": 1.0})):
+        model = models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0))
+        runs[name] = train.fit(model, images, epochs=2, batch_size=64, beta=8.0, progress=False, **options)
+    assert runs["zero warm-up"].loss == runs["plain"].loss
+    assert runs["free bits"].loss != runs["plain"].loss
+    # Free bits charge at least 2 dimensions x 1 nat x beta: the objective exceeds reconstruction + 8 * 2.
+    assert runs["free bits"].loss[-1] >= runs["free bits"].reconstruction[-1] + 16.0 - 1e-3
+    with pytest.raises(ValueError, match="default objective"):
+        train.fit(models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0)), images, epochs=1, free_bits=1.0,
+                  loss=train.latent_objective, progress=False)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        train.fit(models.VAE(2, hidden_sizes=(16,), rngs=nnx.Rngs(params=0)), images, epochs=1, kl_warmup_steps=-1,
+                  progress=False)
 
 
 def test_rate_distortion_names_the_terms():

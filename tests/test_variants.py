@@ -218,8 +218,7 @@ def test_conditional_loss_terms_and_gradient(cvae, small_images):
 def test_conditional_vae_trains_through_fit_and_round_trips(tmp_path, mnist):
     model = variants.ConditionalVAE(2, hidden_sizes=(32,), rngs=nnx.Rngs(params=0))
     images, labels = mnist.train_images[:256], mnist.train_labels[:256]
-    history = train.fit(model, images, labels=labels, loss=variants.conditional_objective, epochs=2,
-                        batch_size=64, progress=False)
+    history = train.fit(model, images, labels=labels, epochs=2, batch_size=64, progress=False)
     assert history.loss[-1] < history.loss[0] and len(history.kl) == 2
     result = variants.evaluate_conditional(model, mnist.test_images[:120], mnist.test_labels[:120], chunk_size=50)
     rec, kl = model.loss_terms(mnist.test_images[:120], key=jax.random.key(0), labels=mnist.test_labels[:120])

@@ -102,12 +102,12 @@ def run_collapse(ctx, seed: int) -> list[tuple[str, dict]]:
     train.fit(model, mnist.train_images, epochs=EPOCHS["collapse"], beta=COLLAPSE_BETA, seed=seed, progress=False)
     out.append(("plain", _collapse_measures(model, mnist)))
     model = fresh()
-    objectives.fit_warmup(model, mnist.train_images, epochs=EPOCHS["collapse"], warmup_steps=WARMUP_STEPS,
-                          beta=COLLAPSE_BETA, seed=seed)
+    train.fit(model, mnist.train_images, epochs=EPOCHS["collapse"], beta=COLLAPSE_BETA, seed=seed, progress=False,
+              kl_warmup_steps=WARMUP_STEPS)
     out.append(("warm-up", _collapse_measures(model, mnist)))
     model = fresh()
     train.fit(model, mnist.train_images, epochs=EPOCHS["collapse"], beta=COLLAPSE_BETA, seed=seed, progress=False,
-              loss=objectives.free_bits_objective(FREE_BITS))
+              free_bits=FREE_BITS)
     out.append(("free bits", _collapse_measures(model, mnist)))
     return out
 

@@ -73,7 +73,7 @@ def build_people(name: str) -> None:
     else:
         model = variants.ConditionalVAE(recipe["latent_dim"], rngs=nnx.Rngs(params=SEED))
         history = train.fit(model, mnist.train_images, labels=mnist.train_labels, epochs=recipe["epochs"],
-                            beta=recipe["beta"], seed=SEED, progress=False, loss=variants.conditional_objective)
+                            beta=recipe["beta"], seed=SEED, progress=False)
         test = variants.evaluate_conditional(model, mnist.test_images, mnist.test_labels)
     seconds = time.perf_counter() - start
     metadata = {"name": name, "recipe": recipe, "seed": SEED, "data": "bundled train split (4,500 digits)",

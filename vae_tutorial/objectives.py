@@ -14,7 +14,7 @@ The VAEs people use change that objective in three common ways, each a small pur
   hidden beta (:func:`hidden_beta`), and "MSE + KL" with any weight picks one.
 
 :func:`free_bits_objective`, :func:`gaussian_objective` and :func:`mse_objective` are losses for
-``train.fit(..., loss=...)``; :func:`fit_warmup` trains with warm-up. Rate and distortion (Alemi et
+``train.fit(..., loss=...)``; ``train.fit(free_bits=..., kl_warmup_steps=...)`` uses the first two. Rate and distortion (Alemi et
 al. 2018) are the two terms that ``train.evaluate`` already returns: rate = the KL term, distortion =
 the reconstruction term; :func:`rate_distortion` names them. Introduced in 11-vaes-people-use.
 
@@ -37,14 +37,13 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
 from vae_tutorial import losses, sampling
 from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
 
 __all__ = ["free_bits_kl", "kl_weight", "gaussian_reconstruction", "hidden_beta", "free_bits_objective",
-           "gaussian_objective", "mse_objective", "fit_warmup", "rate_distortion"]
+           "gaussian_objective", "mse_objective", "rate_distortion"]
 
 
 def _check_nonnegative(value, name: str) -> float:
@@ -172,85 +171,6 @@ def mse_objective(model, batch, key, beta):
     mse = jnp.mean((flat - nnx.sigmoid(logits).reshape(flat.shape)) ** 2)
     kl = losses.gaussian_kl(mean, log_var).mean()
     return mse + beta * kl, {"reconstruction": mse, "kl": kl}
-
-
-_ADAM = optax.adam(1e-3)
-
-
-@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "warmup_steps", "loss"))
-def _warmup_epoch(params, opt_state, images, key, beta, first_step, *, graphdef, batch_size, warmup_steps, loss):
-    n = images.shape[0]
-    steps = n // batch_size
-    shuffle_key, noise_key = jax.random.split(key)
-    batches = jax.random.permutation(shuffle_key, n)[: steps * batch_size].reshape(steps, batch_size)
-
-    def objective(params, batch, step_key, weight):
-        return loss(nnx.merge(graphdef, params), batch, step_key, weight)
-
-    def step(carry, inputs):
-        params, opt_state = carry
-        index, step_key, number = inputs
-        weight = beta * kl_weight(first_step + number, warmup_steps=warmup_steps)
-        (value, metrics), grads = jax.value_and_grad(objective, has_aux=True)(
-            params, {"images": images[index]}, step_key, weight)
-        updates, opt_state = _ADAM.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), (value, metrics)
-
-    (params, opt_state), (values, metrics) = jax.lax.scan(
-        step, (params, opt_state), (batches, jax.random.split(noise_key, steps), jnp.arange(steps)))
-    return params, opt_state, values.mean(), jax.tree.map(jnp.mean, metrics)
-
-
-def fit_warmup(model, images, *, epochs: int, warmup_steps: int, beta: float = 1.0, loss=None,
-               batch_size: int = 128, seed: int = 0) -> dict[str, list[float]]:
-    """Train like ``train.fit`` (Adam, learning rate 1e-3, one compiled scan per epoch) with KL warm-up.
-
-    At step t (counted over all epochs) the KL weight is ``beta * kl_weight(t, warmup_steps=warmup_steps)``.
-    ``warmup_steps = 0`` is ordinary training. The same seed gives the same shuffles and noise as
-    ``train.fit``; the model is updated in place.
-
-    Args:
-        model: a VAE-like :class:`~vae_tutorial.models.LatentModel`.
-        images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
-        epochs: passes over the data.
-        warmup_steps: Adam steps over which the KL weight grows from 0 to ``beta``.
-        beta: the final KL weight.
-        loss: a ``train.fit`` loss (default ``train.latent_objective``).
-        batch_size: images per step.
-        seed: seed of the shuffles and the noise.
-
-    Returns:
-        ``{"loss": [...], "reconstruction": [...], "kl": [...], "kl_weight": [...]}`` per epoch
-        (``kl_weight`` at the epoch's last step).
-    """
-    from vae_tutorial import train
-
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    kl_weight(0, warmup_steps=warmup_steps)  # checks warmup_steps
-    beta = _check_nonnegative(beta, "beta")
-    data = jnp.asarray(check_images(np.asarray(images, np.float32)))
-    if batch_size > data.shape[0]:
-        raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({data.shape[0]})")
-    loss = loss or train.latent_objective
-    graphdef, params = nnx.split(model)
-    opt_state = _ADAM.init(params)
-    steps = data.shape[0] // batch_size
-    base_key = jax.random.key(seed)
-    history = {"loss": [], "reconstruction": [], "kl": [], "kl_weight": []}
-    for epoch in range(1, epochs + 1):
-        first = (epoch - 1) * steps
-        params, opt_state, value, metrics = _warmup_epoch(
-            params, opt_state, data, jax.random.fold_in(base_key, epoch), jnp.float32(beta), jnp.int32(first),
-            graphdef=graphdef, batch_size=batch_size, warmup_steps=int(warmup_steps), loss=loss)
-        if not np.isfinite(float(value)):
-            raise FloatingPointError(f"training diverged in epoch {epoch}")
-        history["loss"].append(float(value))
-        history["reconstruction"].append(float(metrics["reconstruction"]))
-        history["kl"].append(float(metrics["kl"]))
-        history["kl_weight"].append(beta * float(kl_weight(first + steps - 1, warmup_steps=int(warmup_steps))))
-    nnx.update(model, params)
-    return history
 
 
 def rate_distortion(evaluation: dict[str, float]) -> tuple[float, float]:

@@ -19,7 +19,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from vae_tutorial import models
+from vae_tutorial import models, objectives
 from vae_tutorial._checks import check_images, check_positive_int, check_seed
 from vae_tutorial._chunks import chunks
 
@@ -90,7 +90,9 @@ def latent_objective(model, batch: dict, key: jax.Array, beta: jax.Array):
     Returns:
         ``(objective, {"reconstruction": ..., "kl": ...})``, batch means in nats per image.
     """
-    reconstruction, kl = model.loss_terms(batch["images"], key=key)
+    # A conditional model (variants.ConditionalVAE) also reads the labels, which fit(labels=...) puts in the batch.
+    extra = {"labels": batch["labels"]} if getattr(model, "is_conditional", False) else {}
+    reconstruction, kl = model.loss_terms(batch["images"], key=key, **extra)
     reconstruction, kl = reconstruction.mean(), kl.mean()
     return reconstruction + beta * kl, {"reconstruction": reconstruction, "kl": kl}
 
@@ -131,8 +133,8 @@ def _objective(params, graphdef, batch, key, beta, loss):
     return loss(nnx.merge(graphdef, params), batch, key, beta)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "loss"))
-def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss):
+@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "loss", "warmup_steps"))
+def _run_epoch(params, opt_state, data, key, beta, first_step, *, graphdef, batch_size, loss, warmup_steps):
     """One epoch: shuffle, cut into ``n // batch_size`` full batches, scan Adam steps over them.
 
     Args:
@@ -140,8 +142,10 @@ def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss
         opt_state: Adam state.
         data: ``{"images": [n, 784], ...}``: training arrays that share their first axis.
         key: random key for the shuffle and the VAE's noise.
-        beta: weight of the KL term (passed to ``loss``).
+        beta: weight of the KL term (passed to ``loss``), times the warm-up weight of each step.
+        first_step: the number of Adam steps before this epoch (a traced integer).
         loss: ``loss(model, batch, key, beta) -> (objective, metrics)``.
+        warmup_steps: KL warm-up length (``objectives.kl_weight``); 0 keeps ``beta`` throughout.
 
     Returns:
         ``(params, opt_state, (objective, metrics))`` with epoch-mean values.
@@ -154,15 +158,16 @@ def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss
 
     def step(carry, inputs):
         params, opt_state = carry
-        index, step_key = inputs
+        index, step_key, number = inputs
         batch = jax.tree.map(lambda a: a[index], data)
+        weight = beta * objectives.kl_weight(first_step + number, warmup_steps=warmup_steps)
         grad_fn = jax.value_and_grad(_objective, has_aux=True)
-        (value, metrics), grads = grad_fn(params, graphdef, batch, step_key, beta, loss)
+        (value, metrics), grads = grad_fn(params, graphdef, batch, step_key, weight, loss)
         updates, opt_state = _ADAM.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (value, metrics)
 
     (params, opt_state), metrics = jax.lax.scan(
-        step, (params, opt_state), (batches, jax.random.split(noise_key, steps))
+        step, (params, opt_state), (batches, jax.random.split(noise_key, steps), jnp.arange(steps))
     )
     return params, opt_state, jax.tree.map(jnp.mean, metrics)
 
@@ -179,7 +184,8 @@ def _check_number(value, name: str, *, low: float, strict: bool) -> float:
 
 
 def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int = 128,
-        learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True) -> History:
+        learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True,
+        free_bits: float = 0.0, kl_warmup_steps: int = 0) -> History:
     """Train a model in place with Adam, one compiled ``jax.lax.scan`` per epoch.
 
     By default the model is a :class:`~vae_tutorial.models.LatentModel` (an autoencoder or a
@@ -204,6 +210,10 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         seed: seed of the shuffles and the VAE's noise. Same seed, versions and machine give
             the same weights bit for bit.
         progress: show a progress bar (a widget in Jupyter, text in a terminal).
+        free_bits: with the default objective, charge each latent dimension's batch-mean KL at least
+            this many nats (Kingma et al. 2016; :func:`vae_tutorial.objectives.free_bits_kl`). 0: off.
+        kl_warmup_steps: grow the KL weight linearly from ``beta / kl_warmup_steps`` to ``beta`` over
+            this many Adam steps (Bowman et al. 2016; :func:`vae_tutorial.objectives.kl_weight`). 0: off.
 
     Returns:
         A :class:`History` of per-epoch losses. After an interrupt (Ctrl-C, Jupyter's stop
@@ -220,7 +230,9 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         if not isinstance(model, models.LatentModel):
             raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__} "
                             "(another nnx.Module trains with loss=...)")
-        loss = latent_objective
+        loss = latent_objective if not free_bits else objectives.free_bits_objective(free_bits)
+    elif free_bits:
+        raise ValueError("free_bits applies to the default objective; pass it without loss=...")
     elif not isinstance(model, nnx.Module):
         raise TypeError(f"model must be a flax nnx.Module, got {type(model).__name__}")
     if not callable(loss):
@@ -239,6 +251,7 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({n})")
     learning_rate = _check_number(learning_rate, "learning_rate", low=0.0, strict=True)
     beta = _check_number(beta, "beta", low=0.0, strict=False)
+    objectives.kl_weight(0, warmup_steps=kl_warmup_steps)  # checks kl_warmup_steps
 
     graphdef, params = nnx.split(model)
     opt_state = _ADAM.init(params)
@@ -252,7 +265,8 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         for epoch in range(1, epochs + 1):
             new_params, new_opt_state, (value, metrics) = _run_epoch(
                 params, opt_state, data, jax.random.fold_in(base_key, epoch), beta,
-                graphdef=graphdef, batch_size=batch_size, loss=loss,
+                jnp.int32((epoch - 1) * (n // batch_size)),
+                graphdef=graphdef, batch_size=batch_size, loss=loss, warmup_steps=kl_warmup_steps,
             )
             value = float(value)
             if not np.isfinite(value):

@@ -12,9 +12,9 @@
 How the label travels. Every method of :class:`ConditionalVAE` that needs the label takes it as a
 ``labels`` argument, ``[n]`` integers in 0..9: ``encode(images, labels)``, ``code(images, labels)``,
 ``decode_logits(z, labels)``, ``decode(z, labels)`` and ``loss_terms(images, *, key, labels)``.
-``train.fit`` carries labels to the loss as ``batch["labels"]``; :func:`conditional_objective` is the
-loss that hands them on (``train.fit(model, images, labels=labels, loss=conditional_objective)``),
-and :func:`evaluate_conditional` is ``train.evaluate`` with labels.
+``train.fit(model, images, labels=labels)`` carries them to ``train.latent_objective`` as
+``batch["labels"]``, which hands them on to a model with ``is_conditional``;
+:func:`evaluate_conditional` is ``train.evaluate`` with labels.
 
 Convolutions are written as matrix products over image patches (:class:`StridedConv`,
 :class:`StridedConvTranspose`): the same functions as ``nnx.Conv`` / ``nnx.ConvTranspose`` with a
@@ -43,7 +43,7 @@ from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_l
 from vae_tutorial.models import MLP, LatentModel, _check_config
 
 __all__ = ["StridedConv", "StridedConvTranspose", "ConvVAE", "ConditionalVAE", "NUM_CLASSES",
-           "conditional_objective", "evaluate_conditional", "check_labels", "KERNEL", "STRIDE", "PADDING"]
+           "evaluate_conditional", "check_labels", "KERNEL", "STRIDE", "PADDING"]
 
 #: Every convolution here has a 4x4 kernel, stride 2 and one pixel of zero padding: 28 -> 14 -> 7 and back.
 KERNEL, STRIDE, PADDING = 4, 2, 1
@@ -282,17 +282,6 @@ class ConditionalVAE(LatentModel):
         """Encode, sample z, decode with the same labels: ``(logits, mean, log_var)``."""
         mean, log_var = self.encode(images, labels)
         return self.decode_logits(sampling.reparameterize(key, mean, log_var), labels), mean, log_var
-
-
-def conditional_objective(model, batch: dict, key: jax.Array, beta: jax.Array):
-    """``train.fit``'s loss for a :class:`ConditionalVAE`: ``reconstruction + beta * kl`` with ``batch["labels"]``.
-
-    The same objective as :func:`vae_tutorial.train.latent_objective`; it only hands the labels on.
-    Use ``train.fit(model, images, labels=labels, loss=conditional_objective, ...)``.
-    """
-    reconstruction, kl = model.loss_terms(batch["images"], key=key, labels=batch["labels"])
-    reconstruction, kl = reconstruction.mean(), kl.mean()
-    return reconstruction + beta * kl, {"reconstruction": reconstruction, "kl": kl}
 
 
 def evaluate_conditional(model: ConditionalVAE, images, labels, *, seed: int = 0, num_samples: int = 10,
