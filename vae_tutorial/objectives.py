@@ -40,7 +40,7 @@ import numpy as np
 from flax import nnx
 
 from vae_tutorial import losses, sampling
-from vae_tutorial._checks import IMAGE_PIXELS, check_images, check_positive_int
+from vae_tutorial._checks import IMAGE_PIXELS, check_images
 
 __all__ = ["free_bits_kl", "kl_weight", "gaussian_reconstruction", "hidden_beta", "free_bits_objective",
            "gaussian_objective", "mse_objective", "rate_distortion"]
