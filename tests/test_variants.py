@@ -220,10 +220,15 @@ def test_conditional_vae_trains_through_fit_and_round_trips(tmp_path, mnist):
     images, labels = mnist.train_images[:256], mnist.train_labels[:256]
     history = train.fit(model, images, labels=labels, epochs=2, batch_size=64, progress=False)
     assert history.loss[-1] < history.loss[0] and len(history.kl) == 2
-    result = variants.evaluate_conditional(model, mnist.test_images[:120], mnist.test_labels[:120], chunk_size=50)
+    result = train.evaluate(model, mnist.test_images[:120], labels=mnist.test_labels[:120], chunk_size=50)
     rec, kl = model.loss_terms(mnist.test_images[:120], key=jax.random.key(0), labels=mnist.test_labels[:120])
     assert result["kl"] == pytest.approx(float(kl.mean()), rel=1e-5)
     assert result["reconstruction"] == pytest.approx(float(rec.mean()), rel=0.05)
+    with pytest.raises(ValueError, match="needs labels"):
+        train.evaluate(model, mnist.test_images[:10])
+    with pytest.raises(ValueError, match="only for a conditional model"):
+        train.evaluate(variants.ConvVAE(2, channels=(2, 2), rngs=nnx.Rngs(params=0)), mnist.test_images[:10],
+                       labels=mnist.test_labels[:10])
     back = checkpoints.load(checkpoints.save(model, tmp_path / "c.ckpt"), expect=variants.ConditionalVAE)
     np.testing.assert_array_equal(back.code(images[:4], labels[:4]), model.code(images[:4], labels[:4]))
 

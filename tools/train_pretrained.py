@@ -74,7 +74,7 @@ def build_people(name: str) -> None:
         model = variants.ConditionalVAE(recipe["latent_dim"], rngs=nnx.Rngs(params=SEED))
         history = train.fit(model, mnist.train_images, labels=mnist.train_labels, epochs=recipe["epochs"],
                             beta=recipe["beta"], seed=SEED, progress=False)
-        test = variants.evaluate_conditional(model, mnist.test_images, mnist.test_labels)
+        test = train.evaluate(model, mnist.test_images, labels=mnist.test_labels)
     seconds = time.perf_counter() - start
     metadata = {"name": name, "recipe": recipe, "seed": SEED, "data": "bundled train split (4,500 digits)",
                 "final_train_loss": round(history.loss[-1], 4), "test": {k: round(v, 4) for k, v in test.items()},

@@ -183,6 +183,14 @@ def _check_number(value, name: str, *, low: float, strict: bool) -> float:
     return value
 
 
+def _check_labels(labels, n: int) -> np.ndarray:
+    """``n`` integer labels as int32, or a ValueError that says what was expected."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {n} integers (one per image), got {labels.dtype} of shape {labels.shape}")
+    return labels.astype(np.int32)
+
+
 def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int = 128,
         learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True,
         free_bits: float = 0.0, kl_warmup_steps: int = 0) -> History:
@@ -289,13 +297,15 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "num_samples"))
-def _evaluate_chunk(params, graphdef, images, weights, key, *, num_samples):
-    """Weighted sums of the two loss terms over one fixed-size chunk ``[chunk, 784]``."""
-    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples)
+def _evaluate_chunk(params, graphdef, images, weights, key, labels=None, *, num_samples):
+    """Weighted sums of the two loss terms over one fixed-size chunk ``[chunk, 784]`` (``labels`` for a conditional model)."""
+    extra = {} if labels is None else {"labels": labels}
+    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples, **extra)
     return (weights * reconstruction).sum(), (weights * kl).sum()
 
 
-def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size: int = 500) -> dict[str, float]:
+def evaluate(model, images, *, labels=None, seed: int = 0, num_samples: int = 10,
+             chunk_size: int = 500) -> dict[str, float]:
     """Losses of a trained model on ``images``, in nats per image.
 
     For a VAE: the negative ELBO (reconstruction estimated with ``num_samples`` draws of z per
@@ -307,6 +317,8 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
     Args:
         model: a :class:`~vae_tutorial.models.LatentModel` (an Autoencoder or a VAE).
         images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
+        labels: ``[n]`` integer labels, needed by (and only by) a conditional model
+            (``model.is_conditional``, e.g. ``variants.ConditionalVAE``).
         seed: seed of the VAE's noise.
         num_samples: samples of z per image (VAE only).
         chunk_size: images per compiled call.
@@ -322,11 +334,17 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
     graphdef, params = nnx.split(model)
     key = jax.random.key(seed)
     totals = np.zeros(2)
-    for chunk in chunks(data, chunk_size=chunk_size):
-        (block,) = chunk.blocks
+    conditional = getattr(model, "is_conditional", False)
+    if conditional != (labels is not None):
+        raise ValueError("a conditional model needs labels=[n] integers" if conditional else
+                         f"labels are only for a conditional model, not a {type(model).__name__}")
+    arrays = (data,) if labels is None else (data, _check_labels(labels, data.shape[0]))
+    for chunk in chunks(*arrays, chunk_size=chunk_size):
+        block = chunk.blocks[0]
         weights = (np.arange(len(block)) < chunk.valid).astype(np.float32)
         chunk_key = key if chunk.index == 0 else jax.random.fold_in(key, chunk.index)
-        sums = _evaluate_chunk(params, graphdef, jnp.asarray(block), jnp.asarray(weights), chunk_key,
+        chunk_labels = jnp.asarray(chunk.blocks[1]) if conditional else None
+        sums = _evaluate_chunk(params, graphdef, jnp.asarray(block), jnp.asarray(weights), chunk_key, chunk_labels,
                                num_samples=num_samples)
         totals += np.asarray(sums, dtype=np.float64)
     rec, kl = totals / data.shape[0]

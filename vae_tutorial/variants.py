@@ -13,8 +13,8 @@ How the label travels. Every method of :class:`ConditionalVAE` that needs the la
 ``labels`` argument, ``[n]`` integers in 0..9: ``encode(images, labels)``, ``code(images, labels)``,
 ``decode_logits(z, labels)``, ``decode(z, labels)`` and ``loss_terms(images, *, key, labels)``.
 ``train.fit(model, images, labels=labels)`` carries them to ``train.latent_objective`` as
-``batch["labels"]``, which hands them on to a model with ``is_conditional``;
-:func:`evaluate_conditional` is ``train.evaluate`` with labels.
+``batch["labels"]``, which hands them on to a model with ``is_conditional``; ``train.evaluate(model, images,
+labels=labels)`` does the same for the test figures.
 
 Convolutions are written as matrix products over image patches (:class:`StridedConv`,
 :class:`StridedConvTranspose`): the same functions as ``nnx.Conv`` / ``nnx.ConvTranspose`` with a
@@ -43,7 +43,7 @@ from vae_tutorial._checks import IMAGE_PIXELS, IMAGE_SIDE, check_images, check_l
 from vae_tutorial.models import MLP, LatentModel, _check_config
 
 __all__ = ["StridedConv", "StridedConvTranspose", "ConvVAE", "ConditionalVAE", "NUM_CLASSES",
-           "evaluate_conditional", "check_labels", "KERNEL", "STRIDE", "PADDING"]
+           "check_labels", "KERNEL", "STRIDE", "PADDING"]
 
 #: Every convolution here has a 4x4 kernel, stride 2 and one pixel of zero padding: 28 -> 14 -> 7 and back.
 KERNEL, STRIDE, PADDING = 4, 2, 1
@@ -282,51 +282,3 @@ class ConditionalVAE(LatentModel):
         """Encode, sample z, decode with the same labels: ``(logits, mean, log_var)``."""
         mean, log_var = self.encode(images, labels)
         return self.decode_logits(sampling.reparameterize(key, mean, log_var), labels), mean, log_var
-
-
-def evaluate_conditional(model: ConditionalVAE, images, labels, *, seed: int = 0, num_samples: int = 10,
-                         chunk_size: int = 500) -> dict[str, float]:
-    """``train.evaluate`` for a :class:`ConditionalVAE`: the negative conditional ELBO and its terms, nats per image.
-
-    Args:
-        model: a trained :class:`ConditionalVAE`.
-        images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
-        labels: ``[n]`` integers.
-        seed: seed of the draws of z.
-        num_samples: draws of z per image.
-        chunk_size: images per compiled call.
-
-    Returns:
-        ``{"loss": ..., "reconstruction": ..., "kl": ...}`` as Python floats.
-    """
-    if not isinstance(model, ConditionalVAE):
-        raise TypeError(f"model must be a ConditionalVAE, got {type(model).__name__}")
-    flat = np.asarray(check_images(images), np.float32)
-    labels = np.asarray(check_labels(np.asarray(labels), flat.shape[0]), np.int32)
-    num_samples = check_positive_int(num_samples, "num_samples")
-    chunk_size = min(check_positive_int(chunk_size, "chunk_size"), flat.shape[0])
-    graphdef, params = nnx.split(model)
-    key = jax.random.key(seed)
-    totals = np.zeros(2)
-    for index, start in enumerate(range(0, flat.shape[0], chunk_size)):
-        chunk, chunk_labels = flat[start:start + chunk_size], labels[start:start + chunk_size]
-        weights = np.zeros(chunk_size, np.float32)
-        weights[: len(chunk)] = 1.0
-        pad = chunk_size - len(chunk)
-        chunk = np.concatenate([chunk, np.zeros((pad, IMAGE_PIXELS), np.float32)])
-        chunk_labels = np.concatenate([chunk_labels, np.zeros(pad, np.int32)])
-        sums = _conditional_chunk(params, graphdef, jnp.asarray(chunk), jnp.asarray(chunk_labels),
-                                  jnp.asarray(weights), key if index == 0 else jax.random.fold_in(key, index),
-                                  num_samples=num_samples)
-        totals += np.asarray(sums, np.float64)
-    rec, kl = totals / flat.shape[0]
-    return {"loss": float(rec + kl), "reconstruction": float(rec), "kl": float(kl)}
-
-
-def _conditional_chunk_impl(params, graphdef, images, labels, weights, key, *, num_samples):
-    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, labels=labels,
-                                                                num_samples=num_samples)
-    return (weights * reconstruction).sum(), (weights * kl).sum()
-
-
-_conditional_chunk = jax.jit(_conditional_chunk_impl, static_argnames=("graphdef", "num_samples"))
