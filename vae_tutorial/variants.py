@@ -19,7 +19,7 @@ labels=labels)`` does the same for the test figures.
 Convolutions are written as matrix products over image patches (:class:`StridedConv`,
 :class:`StridedConvTranspose`): the same functions as ``nnx.Conv`` / ``nnx.ConvTranspose`` with a
 4x4 kernel, stride 2 and padding 1 (checked in ``tests/test_variants.py``), but XLA's CPU
-convolutions, their gradients especially, are tens of times slower on this course's machines
+convolutions, their gradients especially, are about ten times slower on this course's machines
 (measured here under load: about 50 s against about 5 s for one epoch of 4,500 digits, channels 16 and 32). Introduced in 11-vaes-people-use.
 
 References:
