@@ -19,7 +19,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from vae_tutorial import models
+from vae_tutorial import models, objectives
 from vae_tutorial._checks import check_images, check_positive_int, check_seed
 from vae_tutorial._chunks import chunks
 
@@ -90,7 +90,9 @@ def latent_objective(model, batch: dict, key: jax.Array, beta: jax.Array):
     Returns:
         ``(objective, {"reconstruction": ..., "kl": ...})``, batch means in nats per image.
     """
-    reconstruction, kl = model.loss_terms(batch["images"], key=key)
+    # A conditional model (variants.ConditionalVAE) also reads the labels, which fit(labels=...) puts in the batch.
+    extra = {"labels": batch["labels"]} if getattr(model, "is_conditional", False) else {}
+    reconstruction, kl = model.loss_terms(batch["images"], key=key, **extra)
     reconstruction, kl = reconstruction.mean(), kl.mean()
     return reconstruction + beta * kl, {"reconstruction": reconstruction, "kl": kl}
 
@@ -131,8 +133,8 @@ def _objective(params, graphdef, batch, key, beta, loss):
     return loss(nnx.merge(graphdef, params), batch, key, beta)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "loss"))
-def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss):
+@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "loss", "warmup_steps"))
+def _run_epoch(params, opt_state, data, key, beta, first_step, *, graphdef, batch_size, loss, warmup_steps):
     """One epoch: shuffle, cut into ``n // batch_size`` full batches, scan Adam steps over them.
 
     Args:
@@ -140,8 +142,10 @@ def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss
         opt_state: Adam state.
         data: ``{"images": [n, 784], ...}``: training arrays that share their first axis.
         key: random key for the shuffle and the VAE's noise.
-        beta: weight of the KL term (passed to ``loss``).
+        beta: weight of the KL term (passed to ``loss``), times the warm-up weight of each step.
+        first_step: the number of Adam steps before this epoch (a traced integer).
         loss: ``loss(model, batch, key, beta) -> (objective, metrics)``.
+        warmup_steps: KL warm-up length (``objectives.kl_weight``); 0 keeps ``beta`` throughout.
 
     Returns:
         ``(params, opt_state, (objective, metrics))`` with epoch-mean values.
@@ -154,15 +158,16 @@ def _run_epoch(params, opt_state, data, key, beta, *, graphdef, batch_size, loss
 
     def step(carry, inputs):
         params, opt_state = carry
-        index, step_key = inputs
+        index, step_key, number = inputs
         batch = jax.tree.map(lambda a: a[index], data)
+        weight = beta * objectives.kl_weight(first_step + number, warmup_steps=warmup_steps)
         grad_fn = jax.value_and_grad(_objective, has_aux=True)
-        (value, metrics), grads = grad_fn(params, graphdef, batch, step_key, beta, loss)
+        (value, metrics), grads = grad_fn(params, graphdef, batch, step_key, weight, loss)
         updates, opt_state = _ADAM.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (value, metrics)
 
     (params, opt_state), metrics = jax.lax.scan(
-        step, (params, opt_state), (batches, jax.random.split(noise_key, steps))
+        step, (params, opt_state), (batches, jax.random.split(noise_key, steps), jnp.arange(steps))
     )
     return params, opt_state, jax.tree.map(jnp.mean, metrics)
 
@@ -178,8 +183,17 @@ def _check_number(value, name: str, *, low: float, strict: bool) -> float:
     return value
 
 
+def _check_labels(labels, n: int) -> np.ndarray:
+    """``n`` integer labels as int32, or a ValueError that says what was expected."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {n} integers (one per image), got {labels.dtype} of shape {labels.shape}")
+    return labels.astype(np.int32)
+
+
 def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int = 128,
-        learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True) -> History:
+        learning_rate: float = 1e-3, beta: float = 1.0, seed: int = 0, progress: bool = True,
+        free_bits: float = 0.0, kl_warmup_steps: int = 0) -> History:
     """Train a model in place with Adam, one compiled ``jax.lax.scan`` per epoch.
 
     By default the model is a :class:`~vae_tutorial.models.LatentModel` (an autoencoder or a
@@ -204,6 +218,10 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         seed: seed of the shuffles and the VAE's noise. Same seed, versions and machine give
             the same weights bit for bit.
         progress: show a progress bar (a widget in Jupyter, text in a terminal).
+        free_bits: with the default objective, charge each latent dimension's batch-mean KL at least
+            this many nats (Kingma et al. 2016; :func:`vae_tutorial.objectives.free_bits_kl`). 0: off.
+        kl_warmup_steps: grow the KL weight linearly from ``beta / kl_warmup_steps`` to ``beta`` over
+            this many Adam steps (Bowman et al. 2016; :func:`vae_tutorial.objectives.kl_weight`). 0: off.
 
     Returns:
         A :class:`History` of per-epoch losses. After an interrupt (Ctrl-C, Jupyter's stop
@@ -220,7 +238,9 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         if not isinstance(model, models.LatentModel):
             raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__} "
                             "(another nnx.Module trains with loss=...)")
-        loss = latent_objective
+        loss = latent_objective if not free_bits else objectives.free_bits_objective(free_bits)
+    elif free_bits:
+        raise ValueError("free_bits applies to the default objective; pass it without loss=...")
     elif not isinstance(model, nnx.Module):
         raise TypeError(f"model must be a flax nnx.Module, got {type(model).__name__}")
     if not callable(loss):
@@ -239,6 +259,7 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         raise ValueError(f"batch_size ({batch_size}) must not exceed the number of images ({n})")
     learning_rate = _check_number(learning_rate, "learning_rate", low=0.0, strict=True)
     beta = _check_number(beta, "beta", low=0.0, strict=False)
+    objectives.kl_weight(0, warmup_steps=kl_warmup_steps)  # checks kl_warmup_steps
 
     graphdef, params = nnx.split(model)
     opt_state = _ADAM.init(params)
@@ -252,7 +273,8 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
         for epoch in range(1, epochs + 1):
             new_params, new_opt_state, (value, metrics) = _run_epoch(
                 params, opt_state, data, jax.random.fold_in(base_key, epoch), beta,
-                graphdef=graphdef, batch_size=batch_size, loss=loss,
+                jnp.int32((epoch - 1) * (n // batch_size)),
+                graphdef=graphdef, batch_size=batch_size, loss=loss, warmup_steps=kl_warmup_steps,
             )
             value = float(value)
             if not np.isfinite(value):
@@ -275,13 +297,15 @@ def fit(model, images, *, epochs: int, labels=None, loss=None, batch_size: int =
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "num_samples"))
-def _evaluate_chunk(params, graphdef, images, weights, key, *, num_samples):
-    """Weighted sums of the two loss terms over one fixed-size chunk ``[chunk, 784]``."""
-    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples)
+def _evaluate_chunk(params, graphdef, images, weights, key, labels=None, *, num_samples):
+    """Weighted sums of the two loss terms over one fixed-size chunk ``[chunk, 784]`` (``labels`` for a conditional model)."""
+    extra = {} if labels is None else {"labels": labels}
+    reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples, **extra)
     return (weights * reconstruction).sum(), (weights * kl).sum()
 
 
-def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size: int = 500) -> dict[str, float]:
+def evaluate(model, images, *, labels=None, seed: int = 0, num_samples: int = 10,
+             chunk_size: int = 500) -> dict[str, float]:
     """Losses of a trained model on ``images``, in nats per image.
 
     For a VAE: the negative ELBO (reconstruction estimated with ``num_samples`` draws of z per
@@ -293,6 +317,8 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
     Args:
         model: a :class:`~vae_tutorial.models.LatentModel` (an Autoencoder or a VAE).
         images: ``[n, 28, 28]`` or ``[n, 784]`` in [0, 1].
+        labels: ``[n]`` integer labels, needed by (and only by) a conditional model
+            (``model.is_conditional``, e.g. ``variants.ConditionalVAE``).
         seed: seed of the VAE's noise.
         num_samples: samples of z per image (VAE only).
         chunk_size: images per compiled call.
@@ -308,11 +334,17 @@ def evaluate(model, images, *, seed: int = 0, num_samples: int = 10, chunk_size:
     graphdef, params = nnx.split(model)
     key = jax.random.key(seed)
     totals = np.zeros(2)
-    for chunk in chunks(data, chunk_size=chunk_size):
-        (block,) = chunk.blocks
+    conditional = getattr(model, "is_conditional", False)
+    if conditional != (labels is not None):
+        raise ValueError("a conditional model needs labels=[n] integers" if conditional else
+                         f"labels are only for a conditional model, not a {type(model).__name__}")
+    arrays = (data,) if labels is None else (data, _check_labels(labels, data.shape[0]))
+    for chunk in chunks(*arrays, chunk_size=chunk_size):
+        block = chunk.blocks[0]
         weights = (np.arange(len(block)) < chunk.valid).astype(np.float32)
         chunk_key = key if chunk.index == 0 else jax.random.fold_in(key, chunk.index)
-        sums = _evaluate_chunk(params, graphdef, jnp.asarray(block), jnp.asarray(weights), chunk_key,
+        chunk_labels = jnp.asarray(chunk.blocks[1]) if conditional else None
+        sums = _evaluate_chunk(params, graphdef, jnp.asarray(block), jnp.asarray(weights), chunk_key, chunk_labels,
                                num_samples=num_samples)
         totals += np.asarray(sums, dtype=np.float64)
     rec, kl = totals / data.shape[0]

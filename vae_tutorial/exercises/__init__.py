@@ -26,6 +26,7 @@ checks live in a module of their own, named by the lesson's idea:
 ``how_vaes_fail``           07-how-vaes-fail
 ``error_bars``              08-vae-against-autoencoder
 ``beyond_gaussian``         10-beyond-the-gaussian
+``vaes_people_use``         11-vaes-people-use
 ==========================  ===================================================
 
 To add a lesson's checks: write ``vae_tutorial/exercises/<idea>.py`` with ``check_<what>(fn)``
@@ -54,6 +55,7 @@ from vae_tutorial.exercises.how_vaes_fail import check_active_units
 from vae_tutorial.exercises.latent_paths import check_latent_line, check_nearest_distance
 from vae_tutorial.exercises.reparameterization import check_finite_difference, check_reparameterize
 from vae_tutorial.exercises.sampling_problem import check_monte_carlo_mean, check_std_from_log_var
+from vae_tutorial.exercises.vaes_people_use import check_beta_for_rate, check_free_bits_kl, check_transposed_conv_size
 
 __all__ = [
     "Feedback",
@@ -76,4 +78,7 @@ __all__ = [
     "check_gumbel_softmax",
     "check_exponential_sampler",
     "check_straight_through",
+    "check_free_bits_kl",
+    "check_transposed_conv_size",
+    "check_beta_for_rate",
 ]
