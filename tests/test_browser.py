@@ -355,3 +355,101 @@ def test_discrete_explorer_works_on_the_built_site(tmp_path):
         page.wait_for_selector(f"{DISCRETE} canvas.vae-code-image", timeout=30_000)
         _drive_discrete_explorer(page, model)
         assert errors == []
+
+
+CONDITIONAL = ".vae-explorer.vae-conditional-explorer"
+CONDITIONAL_CELLS = [
+    "from vae_tutorial import people, widgets\n"
+    "explorer = widgets.ConditionalExplorer(people.load_pretrained('cvae-2d'), z=(0.0, 0.0), digit=3)\n"
+    "explorer",
+    "print('cells done')",
+]
+
+
+def _conditional_row(page) -> list[dict]:
+    return [canvas(page, f"{CONDITIONAL} canvas.vae-conditional-all[data-digit='{d}']") for d in range(10)]
+
+
+def _assert_conditional_pixels(shown: dict, model) -> None:
+    """The canvas shows ``model.decode(z, label)`` at the input [z, onehot(label)] it says it shows."""
+    import jax.numpy as jnp
+
+    x = np.asarray(shown["z"], np.float32)
+    assert x.shape == (12,) and x[2:].sum() == 1
+    image = np.asarray(model.decode(jnp.asarray(x[None, :2]), jnp.asarray([int(x[2:].argmax())])))
+    assert np.abs(np.asarray(shown["grey"]) - np.round((1.0 - image) * 255.0).reshape(-1)).max() <= 1
+
+
+@pytest.mark.browser
+def test_conditional_explorer_in_jupyterlab_draws_ten_digits_and_follows_the_style(tmp_path):
+    _need_browser()
+    from vae_tutorial import people
+
+    model = people.load_pretrained("cvae-2d")
+    browser.write_notebook(tmp_path / "conditional.ipynb", CONDITIONAL_CELLS)
+    with browser.jupyter_server(tmp_path, app="lab") as (base, token), browser.chromium_page() as page:
+        browser.open_and_run_all(page, base, token, "conditional.ipynb")
+        page.wait_for_selector(".jp-OutputArea-output:has-text('cells done')", timeout=KERNEL_TIMEOUT_MS)
+        page.wait_for_selector(f"{CONDITIONAL} canvas.vae-conditional-image", timeout=KERNEL_TIMEOUT_MS)
+        if os.environ.get("VAE_SCREENSHOTS"):
+            page.locator(CONDITIONAL).screenshot(path=os.path.join(os.environ["VAE_SCREENSHOTS"], "conditional.png"))
+        # All ten digits drawn, each as its own label in the same style, each as model.decode draws it.
+        row = _conditional_row(page)
+        for label, shown in enumerate(row):
+            assert shown["z"][:2] == [0.0, 0.0] and int(np.argmax(shown["z"][2:])) == label
+            _assert_conditional_pixels(shown, model)
+        greys = np.asarray([shown["grey"] for shown in row], np.int16)
+        assert min(np.abs(greys[a] - greys[b]).mean() for a in range(10) for b in range(a)) > 5
+        chosen = canvas(page, f"{CONDITIONAL} canvas.vae-conditional-image")
+        assert chosen["grey"] == row[3]["grey"]
+        # Moving the style (key presses on z1) changes the chosen digit and every digit of the row.
+        page.focus(f"{CONDITIONAL} input.vae-slider-input >> nth=0")
+        for _ in range(6):  # six presses of 0.25: z1 goes 0 to 1.5
+            page.keyboard.press("ArrowRight")
+        moved = canvas(page, f"{CONDITIONAL} canvas.vae-conditional-image")
+        assert moved["z"][0] == pytest.approx(1.5) and moved["grey"] != chosen["grey"]
+        _assert_conditional_pixels(moved, model)
+        moved_row = _conditional_row(page)
+        for before, after in zip(row, moved_row):
+            assert after["grey"] != before["grey"]
+            _assert_conditional_pixels(after, model)
+        # Picking a digit shows it in the large canvas, in the same style.
+        page.click(f"{CONDITIONAL} button.vae-digit-button[data-digit='8']")
+        picked = canvas(page, f"{CONDITIONAL} canvas.vae-conditional-image")
+        assert int(np.argmax(picked["z"][2:])) == 8 and picked["z"][0] == pytest.approx(1.5)
+        assert picked["grey"] == moved_row[8]["grey"]
+        if os.environ.get("VAE_SCREENSHOTS"):
+            page.locator(CONDITIONAL).screenshot(path=os.path.join(os.environ["VAE_SCREENSHOTS"], "conditional-moved.png"))
+        assert browser.widget_errors(page) == []
+        for _ in range(40):  # the kernel learns the state the browser moved to
+            in_kernel = page.evaluate(RUN_IN_KERNEL, "print(explorer.digit, *explorer.z)").split()
+            if in_kernel and in_kernel[0] == "8" and float(in_kernel[1]) == 1.5:
+                break
+            page.wait_for_timeout(250)
+        assert in_kernel[0] == "8" and float(in_kernel[1]) == 1.5
+
+
+@pytest.mark.browser
+def test_conditional_explorer_works_on_the_built_site(tmp_path):
+    _need_browser()
+    import build_site
+    from vae_tutorial import people
+
+    model = people.load_pretrained("cvae-2d")
+    notebook = browser.write_notebook(tmp_path / "11-demo.ipynb", CONDITIONAL_CELLS[:1])
+    build_site.build([notebook], tmp_path / "site")
+    with browser.chromium_page() as page:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((tmp_path / "site" / "11-demo.html").as_uri())
+        page.wait_for_selector(f"{CONDITIONAL} canvas.vae-conditional-image", timeout=30_000)
+        row = _conditional_row(page)
+        for label, shown in enumerate(row):
+            assert int(np.argmax(shown["z"][2:])) == label
+            _assert_conditional_pixels(shown, model)
+        page.focus(f"{CONDITIONAL} input.vae-slider-input >> nth=1")
+        page.keyboard.press("ArrowLeft")
+        moved = _conditional_row(page)
+        assert all(a["grey"] != b["grey"] for a, b in zip(row, moved))
+        assert moved[3]["z"][1] == pytest.approx(-0.25)
+        assert errors == []

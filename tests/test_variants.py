@@ -244,8 +244,20 @@ def test_bad_labels(cvae, labels, error, message):
         cvae.decode(jnp.zeros((3, 2)), labels)
 
 
-def test_variants_refuse_the_dense_decoder_contract_clearly(conv_vae, cvae):
+def test_conv_vae_refuses_the_dense_decoder_contract_clearly(conv_vae):
     with pytest.raises(TypeError, match="convolutional"):
         conv_vae.decoder_layers()
-    with pytest.raises(TypeError, match="label"):
-        cvae.decoder_layers()
+
+
+def test_conditional_decoder_layers_take_z_then_the_one_hot_label(cvae):
+    layers = cvae.decoder_layers()
+    assert layers[0][0].shape == (2 + 10, 16) and layers[-1][0].shape == (16, 784)
+    rng = np.random.default_rng(0)
+    z, labels = rng.normal(size=(4, 2)).astype(np.float32), np.array([0, 3, 7, 9])
+    x = np.concatenate([z, np.eye(10)[labels]], axis=1).astype(np.float64)
+    for k, (w, b) in enumerate(layers):
+        x = x @ w.astype(np.float64) + b
+        if k < len(layers) - 1:
+            x = np.maximum(x, 0.0)
+    expected = np.asarray(cvae.decode_logits(jnp.asarray(z), jnp.asarray(labels))).reshape(4, -1)
+    np.testing.assert_allclose(x, expected, rtol=1e-4, atol=1e-4)

@@ -46,7 +46,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 ESM = ROOT / "vae_tutorial" / "explorer.js"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-STATE_KEYS = ("spec", "values", "rest", "t", "mu", "sigma", "sigma_scale", "eps", "index", "temperature", "classes")
+STATE_KEYS = ("spec", "values", "rest", "t", "mu", "sigma", "sigma_scale", "eps", "index", "temperature", "classes",
+              "z", "digit")
 
 # Stands in for the kernel's widget model: get, set, on/off ("change:key"), save_changes (a no-op).
 LOADER_JS = r"""

@@ -900,6 +900,93 @@ function discreteView(spec, state, root) {
 }
 
 // ------------------------------------------------------------------------------------------
+// ConditionalExplorer: one style code z, ten labels; the decoder reads [z, onehot(label)]
+// ------------------------------------------------------------------------------------------
+
+/** The conditional decoder's input [z, onehot(label)] (Float64Array [z.length + numLabels]). */
+export function conditionalInput(z, label, numLabels) {
+  const x = new Float64Array(z.length + numLabels);
+  for (let i = 0; i < z.length; i++) x[i] = z[i];
+  x[z.length + label] = 1;
+  return x;
+}
+
+function conditionalView(spec, state, root) {
+  const decoder = makeDecoder(spec.decoder);
+  const dim = spec.latent_dim;
+  const L = spec.num_labels;
+  const fromState = (key, fallback) => {
+    const v = state.get(key);
+    return v === undefined || v === null ? fallback : v;
+  };
+  let z = fromState("z", spec.start_z).slice();
+  let digit = fromState("digit", spec.start_digit);
+  if (z.length !== dim) throw new Error(`the style code has ${z.length} numbers, the model's has ${dim}`);
+  const [lo, hi] = spec.range;
+
+  const chosenCanvas = digitCanvas(spec.scale, "vae-conditional-image");
+  const small = Math.max(1, Math.round(spec.scale / 2));
+  const allCanvases = [];
+  const buttons = [];
+  const caption = el("div", { class: "vae-caption vae-conditional-caption" });
+  const choose = (label) => {
+    digit = label;
+    state.set({ digit });
+    requestDraw();
+  };
+  for (let label = 0; label < L; label++) {
+    const c = digitCanvas(small, "vae-conditional-all");
+    c.dataset.digit = String(label);
+    c.style.cursor = "pointer";
+    c.addEventListener("click", () => choose(label));
+    allCanvases.push(c);
+    const b = el("button", { class: "vae-digit-button", "data-digit": String(label), text: String(label) });
+    b.addEventListener("click", () => choose(label));
+    buttons.push(b);
+  }
+  const draw = () => {
+    for (let label = 0; label < L; label++) {
+      const x = conditionalInput(z, label, L);
+      const p = decoder.decode(x);
+      paintDigit(allCanvases[label], p, x);
+      if (label === digit) paintDigit(chosenCanvas, p, x);
+      allCanvases[label].classList.toggle("vae-chosen", label === digit);
+      buttons[label].classList.toggle("vae-chosen", label === digit);
+    }
+    caption.textContent = `digit ${digit} in style z = (${z.map(format).join(", ")})`;
+  };
+  const requestDraw = frameGate(draw);
+  const sliders = z.map((value, i) => slider(`z${i + 1}`, lo, hi, spec.step, value, (v) => {
+    z[i] = v;
+    state.set({ z: z.slice() });
+    requestDraw();
+  }, 0.25));
+  const column = (label, ...nodes) => el("div", { class: "vae-column" }, [el("div", { class: "vae-caption", text: label }), ...nodes]);
+  root.append(
+    el("div", { class: "vae-row" }, [
+      el("div", { class: "vae-column" }, [
+        el("div", { class: "vae-caption", text: "style z (the same for every digit)" }),
+        el("div", { class: "vae-controls" }, sliders.map((s) => s.row)),
+        el("div", { class: "vae-caption", text: "digit (the label)" }),
+        el("div", { class: "vae-digit-buttons" }, buttons),
+      ]),
+      el("div", { class: "vae-column" }, [caption, chosenCanvas]),
+    ]),
+    el("div", { class: "vae-column vae-conditional-row" }, [
+      el("div", { class: "vae-caption", text: "the same style drawn as each digit (click one to choose it)" }),
+      el("div", { class: "vae-row vae-conditional-all-row" }, allCanvases.map((c, label) => column(String(label), c))),
+    ]),
+  );
+  state.onRemote(["z", "digit"], () => {
+    z = state.get("z").slice();
+    digit = state.get("digit");
+    sliders.forEach((s, i) => s.set(z[i]));
+    requestDraw();
+  });
+  draw();
+}
+
+// ------------------------------------------------------------------------------------------
 
 const VIEWS = {
   latent: latentView,
@@ -907,6 +994,7 @@ const VIEWS = {
   reparameterization: reparameterizationView,
   switch: switchView,
   discrete: discreteView,
+  conditional: conditionalView,
 };
 
 const CSS = `
@@ -936,6 +1024,13 @@ const CSS = `
   border-radius: 2px; cursor: pointer; }
 .vae-explorer .vae-code-cell.vae-chosen { background: #1f77b4 !important; border-color: #0b3d66; }
 .vae-explorer .vae-simplex { border: 1px solid #ddd; }
+.vae-explorer .vae-digit-buttons { display: flex; gap: 3px; }
+.vae-explorer .vae-digit-button { font: inherit; width: 26px; padding: 2px 0; border: 1px solid #1f77b4;
+  border-radius: 4px; background: #eef4fa; color: #1f77b4; cursor: pointer; }
+.vae-explorer .vae-digit-button.vae-chosen { background: #1f77b4; color: white; }
+.vae-explorer .vae-conditional-row { align-items: flex-start; margin-top: 8px; }
+.vae-explorer .vae-conditional-all-row { gap: 4px; }
+.vae-explorer canvas.vae-conditional-all.vae-chosen { border-color: #1f77b4; outline: 2px solid #1f77b4; }
 `;
 
 function addStyle() {

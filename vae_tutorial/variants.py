@@ -236,9 +236,14 @@ class ConditionalVAE(LatentModel):
         self.decoder = MLP((latent_dim + NUM_CLASSES, *hidden[::-1], IMAGE_PIXELS), activation=activation, rngs=rngs)
 
     def decoder_layers(self):
-        """Not available: the decoder's first layer also takes the label, which the explorers do not send."""
-        raise TypeError("a ConditionalVAE's decoder reads a label as well as z: the explorers of vae_tutorial.widgets "
-                        "take unconditional models; decode with people.decode_conditional(model, z, labels)")
+        """The decoder's dense layers, ``[(kernel [n_in, n_out], bias [n_out]), ...]`` as float32 arrays.
+
+        Unlike an unconditional model's, the first layer's input is ``[z, onehot(label)]``
+        (``latent_dim + 10`` numbers: the code, then the label's one-hot vector); applying the
+        layers in order to that input, with ``decoder_activation`` between them, gives
+        ``decode_logits(z, labels)`` (flattened). ``widgets.ConditionalExplorer`` sends these.
+        """
+        return super().decoder_layers()
 
     def _one_hot(self, labels, n: int) -> jax.Array:
         return jax.nn.one_hot(check_labels(labels, n), NUM_CLASSES, dtype=jnp.float32)

@@ -17,6 +17,8 @@ traits, so a notebook can read it and set it; the browser tells the kernel once 
 * :class:`DiscreteExplorer`: a Gumbel-softmax temperature slider moving relaxed samples on the
   simplex of 3 classes, and the discrete VAE's code as a grid of variables x classes: click a
   cell to set a variable's class and see the digit change (10-beyond-the-gaussian).
+* :class:`ConditionalExplorer`: a conditional VAE's style code z with ten labels: pick a digit
+  and slide the style, and see all ten digits drawn in the same style (11-vaes-people-use).
 * :class:`ExplorerSwitch`: a slider that switches between several explorers (e.g. VAEs trained
   with different beta), carrying the current code over to the newly shown one.
 
@@ -44,7 +46,7 @@ The package, one job per module:
 * one module per explorer: :mod:`~vae_tutorial.widgets.latent_explorer`,
   :mod:`~vae_tutorial.widgets.interpolation_explorer`,
   :mod:`~vae_tutorial.widgets.reparameterization_explorer`, :mod:`~vae_tutorial.widgets.explorer_switch`,
-  :mod:`~vae_tutorial.widgets.discrete_explorer`.
+  :mod:`~vae_tutorial.widgets.discrete_explorer`, :mod:`~vae_tutorial.widgets.conditional_explorer`.
 
 To add an explorer:
 
@@ -62,6 +64,7 @@ To add an explorer:
 """
 
 from vae_tutorial.widgets.base import TEXT_NOTE
+from vae_tutorial.widgets.conditional_explorer import ConditionalExplorer
 from vae_tutorial.widgets.discrete_explorer import DiscreteExplorer
 from vae_tutorial.widgets.explorer_switch import ExplorerSwitch
 from vae_tutorial.widgets.interpolation_explorer import InterpolationExplorer
@@ -71,4 +74,4 @@ from vae_tutorial.widgets.snapshot import WEIGHTS_ENV
 from vae_tutorial.widgets.still import NO_FRONTEND_NOTE
 
 __all__ = ["LatentExplorer", "InterpolationExplorer", "ReparameterizationExplorer", "ExplorerSwitch", "DiscreteExplorer",
-           "NO_FRONTEND_NOTE", "TEXT_NOTE", "WEIGHTS_ENV"]
+           "ConditionalExplorer", "NO_FRONTEND_NOTE", "TEXT_NOTE", "WEIGHTS_ENV"]
