@@ -80,4 +80,7 @@ def test_ci_installs_node_for_the_javascript_tests_and_make_check_is_the_fast_ti
     assert "command -v node" in script and "nodejs" in script and "CI=true" in script
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
-    assert "-o addopts=" in recipe and '-m "not slow and not browser"' in recipe and "pytest tests" in recipe
+    assert "$(COURSE) check" in recipe  # make is a shortcut to the entry point
+    entry = (ROOT / "course.py").read_text()
+    command = entry.split('if command == "check":', 1)[1].split("if command", 1)[0]
+    assert '"pytest", "tests", "-o", "addopts="' in command and '"not browser and not slow"' in command
