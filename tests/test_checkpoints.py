@@ -145,3 +145,21 @@ def test_the_caller_says_what_it_loads_and_checkpoints_imports_no_model_module(t
     script = "import sys, vae_tutorial.checkpoints; print(sorted(m for m in sys.modules if m.startswith('vae_tutorial.')))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert eval(out) == ["vae_tutorial._cache", "vae_tutorial.checkpoints"]
+
+
+def test_models_loaded_from_one_architecture_are_independent(tmp_path):
+    """Loading reuses one abstract model per architecture; each loaded model still owns its weights."""
+    first = models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=1))
+    second = models.VAE(2, hidden_sizes=(8,), rngs=nnx.Rngs(params=2))
+    checkpoints.save(first, tmp_path / "a.ckpt")
+    checkpoints.save(second, tmp_path / "b.ckpt")
+    a, b = checkpoints.load(tmp_path / "a.ckpt"), checkpoints.load(tmp_path / "b.ckpt")
+    kernel = lambda m: np.asarray(m.decoder.layers[0].kernel[...])  # noqa: E731
+    np.testing.assert_array_equal(kernel(a), kernel(first))
+    np.testing.assert_array_equal(kernel(b), kernel(second))
+    assert not np.array_equal(kernel(a), kernel(b))
+    # Changing one loaded model in place changes neither the other nor the next load.
+    a.decoder.layers[0].kernel[...] = jnp.zeros_like(a.decoder.layers[0].kernel[...])
+    np.testing.assert_array_equal(kernel(b), kernel(second))
+    np.testing.assert_array_equal(kernel(checkpoints.load(tmp_path / "a.ckpt")), kernel(first))
+    assert kernel(a).sum() == 0

@@ -111,6 +111,27 @@ def _read(path) -> tuple[dict, bytes]:
     return header, raw[start + length:]
 
 
+#: Abstract models (shapes, no weights) already built, by class and configuration: tracing a
+#: constructor costs about 0.1 s, and a notebook loads several models of one architecture.
+_SKELETONS: dict[tuple[type, str], tuple[nnx.GraphDef, nnx.State]] = {}
+
+
+def _skeleton(cls: type, config: dict, error: str):
+    """A new ``cls(**config)`` whose arrays are only shapes (``jax.ShapeDtypeStruct``), built once per architecture.
+
+    Only the shapes are built (no random initial weights): the stored weights replace them anyway.
+    Each call returns a new, independent module (``nnx.merge`` of the cached graph and state).
+    """
+    key = (cls, json.dumps(config, sort_keys=True))
+    if key not in _SKELETONS:
+        try:
+            _SKELETONS[key] = nnx.split(nnx.eval_shape(lambda: cls(**config, rngs=nnx.Rngs(params=0))))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{error}: {err}") from None
+    graphdef, state = _SKELETONS[key]
+    return nnx.merge(graphdef, state, copy=True)
+
+
 def load(path, *, expect: type | None = None):
     """Rebuild the model stored at ``path``.
 
@@ -142,11 +163,7 @@ def load(path, *, expect: type | None = None):
     config = header["config"]
     if not isinstance(config, dict):
         raise ValueError(f"{path} has a corrupt header: config must be a mapping, got {type(config).__name__}")
-    # Build only the shapes (no random initial weights): the stored weights replace them anyway.
-    try:
-        model = nnx.eval_shape(lambda: cls(**config, rngs=nnx.Rngs(params=0)))
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{path}: its config {config} does not build a {class_name}: {err}") from None
+    model = _skeleton(cls, config, f"{path}: its config {config} does not build a {class_name}")
     try:
         stored = serialization.msgpack_restore(payload)
     except Exception as err:  # msgpack raises several types for damaged data
