@@ -135,11 +135,12 @@ class ExplorerSwitch(Explorer):
         """
         explorers = list(self.explorers.values())
         width, height = explorers[0]._static_size(steps, stacked=True)
-        fig = Figure(figsize=(width * len(explorers), height + 0.4), layout="constrained")
+        fig = Figure(figsize=(width * len(explorers), height + 0.4))
         subfigs = fig.subfigures(1, len(explorers), squeeze=False)[0]
         for subfig, (label, explorer) in zip(subfigs, self.explorers.items()):
-            explorer._draw_static(subfig, steps=steps, stacked=True)
-            subfig.suptitle(f"{self.description} = {label}")
+            # Room above for the two titles, below for the footer; a fixed layout (still.margins).
+            explorer._draw_static(subfig, steps=steps, stacked=True, top=0.65, bottom=0.35)
+            subfig.suptitle(f"{self.description} = {label}", y=1 - 0.4 / (height + 0.4))
         fig.suptitle(f"What the {self.description} slider switches between")
         footer(fig)
         return fig

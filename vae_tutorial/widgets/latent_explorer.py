@@ -14,7 +14,7 @@ from vae_tutorial._checks import IMAGE_SIDE, check_images, check_positive_int, c
 from vae_tutorial.models import check_model
 from vae_tutorial.widgets.base import Explorer, Slider, check_labels, check_name, check_scale
 from vae_tutorial.widgets.snapshot import Snapshot
-from vae_tutorial.widgets.still import EmbeddingMap, footer
+from vae_tutorial.widgets.still import EmbeddingMap, footer, margins
 
 __all__ = ["LatentExplorer", "MAX_SLIDERS"]
 
@@ -237,19 +237,22 @@ class LatentExplorer(Explorer):
         Returns:
             A matplotlib ``Figure`` (not registered with pyplot).
         """
-        fig = Figure(figsize=self._static_size(steps), layout="constrained")
-        self._draw_static(fig, steps=steps)
+        fig = Figure(figsize=self._static_size(steps))
+        self._draw_static(fig, steps=steps, top=0.35, bottom=0.35)  # room for the title and the footer
         fig.suptitle(f"{self.name or type(self.model).__name__}, {self.latent_dim}-D latent space")
         footer(fig)
         return fig
 
-    def _draw_static(self, fig, *, steps: int, stacked: bool = False) -> None:
-        """Draw the still picture's panels into ``fig`` (a ``Figure`` or ``SubFigure``)."""
+    def _draw_static(self, fig, *, steps: int, stacked: bool = False, top: float = 0.0, bottom: float = 0.0) -> None:
+        """Draw the still picture's panels into ``fig`` (a ``Figure`` or ``SubFigure``), ``top`` and ``bottom`` inches kept free."""
         side = IMAGE_SIDE
         grid = [np.linspace(a, b, steps) for a, b in self.ranges]
         if self._two_d:
             panels = 2 if self.encodings is not None else 1
-            axes = fig.subplots(panels if stacked else 1, 1 if stacked else panels, squeeze=False).ravel()
+            shape = (panels, 1) if stacked else (1, panels)
+            room = margins(fig, left=0.55, right=0.8 if self.labels is not None else 0.2, bottom=bottom + 0.5,
+                           top=top + 0.3, wspace=0.75, hspace=0.85, nrows=shape[0], ncols=shape[1])
+            axes = fig.subplots(*shape, squeeze=False, gridspec_kw=room).ravel()
             s1, s2 = np.meshgrid(grid[0], grid[1][::-1])
             codes = geometry.from_sliders(np.stack([s1.ravel(), s2.ravel()], axis=1), self.origin, self.directions)
             tiles = self._snapshot.pixels(codes).reshape(steps, steps, side, side)
@@ -259,7 +262,9 @@ class LatentExplorer(Explorer):
             if self.encodings is not None:
                 self._map.draw(axes[1], marker=self.z)
             return
-        axes = fig.subplots(len(self._names), 1, squeeze=False)[:, 0]
+        room = margins(fig, left=0.25 + 0.08 * max(map(len, self._names)), right=0.2, bottom=bottom + 0.45,
+                       top=top + 0.3, hspace=0.3, nrows=len(self._names))
+        axes = fig.subplots(len(self._names), 1, squeeze=False, gridspec_kw=room)[:, 0]
         current = np.asarray(self.values)
         for k, (ax, values) in enumerate(zip(axes, grid)):
             s = np.tile(current, (steps, 1))
