@@ -14,7 +14,7 @@ from vae_tutorial._checks import IMAGE_SIDE
 from vae_tutorial.models import check_model
 from vae_tutorial.widgets.base import Explorer, Slider, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
-from vae_tutorial.widgets.still import draw_decoded_rows, footer
+from vae_tutorial.widgets.still import draw_decoded_rows, footer, rows_axes
 
 __all__ = ["InterpolationExplorer"]
 
@@ -106,8 +106,8 @@ class InterpolationExplorer(Explorer):
         inputs = np.full((steps, IMAGE_SIDE, IMAGE_SIDE), 255, dtype=np.uint8)  # white paper between the inputs
         inputs[0], inputs[-1] = input_pixels(self._inputs[0]), input_pixels(self._inputs[1])
         rows = [inputs] + [s.pixels(np.stack([self.z(name, t) for t in ts])) for name, s in self._snapshots.items()]
-        fig = Figure(figsize=(1.5 + 0.8 * steps, 1.2 + 0.8 * len(rows)), layout="constrained")
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(1.5 + 0.8 * steps, 1.2 + 0.8 * len(rows)))
+        ax = rows_axes(fig, ["input images", *self._snapshots])
         draw_decoded_rows(ax, np.stack(rows), row_labels=["input images", *self._snapshots],
                            col_labels=[f"{t:.2f}" for t in ts], xlabel="t (0: start image, 1: end image)")
         ax.axhline(IMAGE_SIDE - 0.5, color="black", linewidth=0.8)

@@ -14,7 +14,7 @@ from vae_tutorial._checks import check_positive_int, check_seed
 from vae_tutorial.models import check_model
 from vae_tutorial.widgets.base import Explorer, check_name, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
-from vae_tutorial.widgets.still import draw_decoded_rows, footer
+from vae_tutorial.widgets.still import draw_decoded_rows, footer, rows_axes
 
 __all__ = ["ReparameterizationExplorer", "MAX_DRAWS"]
 
@@ -178,8 +178,8 @@ class ReparameterizationExplorer(Explorer):
         """
         mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
         rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
-        fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)), layout="constrained")
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)))
+        ax = rows_axes(fig, [f"sigma × {s:g}" for s in scales])
         draw_decoded_rows(ax, rows, row_labels=[f"sigma × {s:g}" for s in scales],
                            col_labels=[str(k + 1) for k in range(len(eps))], xlabel="draw (its eps held fixed)")
         ax.set_title("z = mu + s · sigma · eps decoded, eps held fixed")

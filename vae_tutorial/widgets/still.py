@@ -21,7 +21,8 @@ from PIL import Image as PILImage
 from vae_tutorial import latent, plots
 from vae_tutorial._checks import IMAGE_SIDE
 
-__all__ = ["NO_FRONTEND_NOTE", "png", "footer", "figure_png", "margins", "colorbar_beside", "draw_decoded_rows",
+__all__ = ["NO_FRONTEND_NOTE", "png", "footer", "figure_png", "margins", "colorbar_beside", "rows_axes",
+           "draw_decoded_rows",
            "EmbeddingMap"]
 
 #: Footer of the still picture shown where the interactive widget is not drawn: most often a cell
@@ -87,6 +88,12 @@ def figure_png(fig: Figure) -> bytes:
     buffer.seek(0)
     with PILImage.open(buffer) as image:
         return png(np.asarray(image.convert("RGB")), colors=256)
+
+
+def rows_axes(fig, row_labels):
+    """One axes for :func:`draw_decoded_rows` with a title above and the footer below, in a fixed layout."""
+    left = 0.45 + 0.075 * max(len(str(label)) for label in row_labels)  # the model names written left of the rows
+    return fig.subplots(gridspec_kw=margins(fig, left=left, right=0.2, bottom=0.85, top=0.3))
 
 
 def draw_decoded_rows(ax, rows: np.ndarray, *, row_labels, col_labels, xlabel: str) -> None:
