@@ -23,7 +23,7 @@ from vae_tutorial import models, objectives
 from vae_tutorial._checks import check_images, check_positive_int, check_seed
 from vae_tutorial._chunks import chunks
 
-__all__ = ["fit", "evaluate", "History", "latent_objective"]
+__all__ = ["fit", "evaluate", "terms_per_image", "History", "latent_objective"]
 
 # One optimizer object for every call: its hyperparameters live in the optimizer state, so a
 # new learning rate is a new value, not a new compiled program.
@@ -302,6 +302,49 @@ def _evaluate_chunk(params, graphdef, images, weights, key, labels=None, *, num_
     extra = {} if labels is None else {"labels": labels}
     reconstruction, kl = nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples, **extra)
     return (weights * reconstruction).sum(), (weights * kl).sum()
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "num_samples"))
+def _terms_chunk(params, graphdef, images, key, labels=None, *, num_samples):
+    """Both loss terms of each image of one fixed-size chunk ``[chunk, 784]``: ``([chunk], [chunk])``."""
+    extra = {} if labels is None else {"labels": labels}
+    return nnx.merge(graphdef, params).loss_terms(images, key=key, num_samples=num_samples, **extra)
+
+
+def terms_per_image(model, images, *, labels=None, seed: int = 0, num_samples: int = 10,
+                    chunk_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """The two loss terms of each image, as one compiled program per chunk: what :func:`evaluate` averages.
+
+    Use it to compare models digit by digit (paired differences and their standard error). The
+    noise of each chunk is drawn as in :func:`evaluate` with the same ``seed``, so the means agree
+    with its values up to the order of summation.
+
+    Args:
+        model, images, labels, seed, num_samples, chunk_size: as for :func:`evaluate`.
+
+    Returns:
+        ``(reconstruction, kl)``: float64 arrays ``[n]`` in nats (KL is 0 for an autoencoder).
+    """
+    if not isinstance(model, models.LatentModel):
+        raise TypeError(f"model must be a vae_tutorial Autoencoder or VAE, got {type(model).__name__}")
+    data = np.asarray(check_images(images), dtype=np.float32)
+    num_samples = check_positive_int(num_samples, "num_samples")
+    key = jax.random.key(check_seed(seed))
+    conditional = getattr(model, "is_conditional", False)
+    if conditional != (labels is not None):
+        raise ValueError("a conditional model needs labels=[n] integers" if conditional else
+                         f"labels are only for a conditional model, not a {type(model).__name__}")
+    graphdef, params = nnx.split(model)
+    arrays = (data,) if labels is None else (data, _check_labels(labels, data.shape[0]))
+    parts = []
+    for chunk in chunks(*arrays, chunk_size=chunk_size):
+        chunk_key = key if chunk.index == 0 else jax.random.fold_in(key, chunk.index)
+        chunk_labels = jnp.asarray(chunk.blocks[1]) if conditional else None
+        rec, kl = _terms_chunk(params, graphdef, jnp.asarray(chunk.blocks[0]), chunk_key, chunk_labels,
+                               num_samples=num_samples)
+        parts.append(np.stack([np.asarray(rec, np.float64), np.asarray(kl, np.float64)])[:, :chunk.valid])
+    rec, kl = np.concatenate(parts, axis=1)
+    return rec, kl
 
 
 def evaluate(model, images, *, labels=None, seed: int = 0, num_samples: int = 10,
