@@ -195,3 +195,22 @@ def test_sharpness_known_values():
     assert judges.sharpness(checker) == pytest.approx(1.0)
     stripes = np.tile((np.arange(28) % 2).astype(np.float32), (28, 1))[None]  # steps only along rows
     assert judges.sharpness(stripes) == pytest.approx(0.5)
+
+
+def test_patch_conv_gradient_is_the_patch_form_gradient():
+    """Forward through XLA's convolution, backward through patches: both equal the plain patch form's."""
+    patch = judges.PatchConv(3, 4, rngs=nnx.Rngs(params=2))
+    x = jax.random.normal(jax.random.key(1), (2, 6, 5, 3))
+    kernel = patch.kernel[...]
+
+    def reference(x, kernel):  # the convolution written out, independently of the module
+        padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        out = sum(padded[:, i:i + 6, j:j + 5] @ kernel.reshape(3, 3, 3, 4)[i, j] for i in range(3) for j in range(3))
+        return (out**2).sum()
+
+    np.testing.assert_allclose(judges._conv3x3(x, kernel), jax.lax.stop_gradient(judges._patch_conv(x, kernel)),
+                               atol=1e-5)
+    ours = jax.grad(lambda x, k: (judges._conv3x3(x, k) ** 2).sum(), argnums=(0, 1))(x, kernel)
+    expected = jax.grad(reference, argnums=(0, 1))(x, kernel)
+    for a, b in zip(ours, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

