@@ -44,12 +44,22 @@ def test_loss_curves_vae_has_three_lines():
     assert ax.get_ylabel() == "loss (nats per image)"
 
 
-def test_digits_and_strip_titles():
-    axes = plots.digits(np.zeros((3, 28, 28)), [0, 1, 2], title="some digits", ncols=2)
-    assert axes.shape == (2, 2) and axes[0, 0].get_title() == "0"
-    assert axes[0, 0].figure._suptitle.get_text() == "some digits"
-    strip = plots.image_strip(np.zeros((4, 28, 28)), title="strip", captions=list("abcd"))
-    assert strip[0, 3].get_xlabel() == "d"
+def test_digits_and_strip_draw_one_picture_with_labels_where_the_images_are():
+    images = np.zeros((3, 28, 28))
+    images[2, 5, 7] = 1.0  # one ink pixel in the third image
+    ax = plots.digits(images, [0, 1, 2], title="some digits", ncols=2, row_titles=["top", "bottom"])
+    canvas = ax.images[0].get_array()
+    assert canvas.shape == (2 * 30 + 2, 2 * 30 + 2)  # two rows and columns of 28 + a 2-pixel gap, and a border
+    assert canvas[2 + 30 + 5, 2 + 7] == 1.0
+    np.testing.assert_allclose(canvas.sum(), 1.0 + 0.15 * (canvas.size - 4 * 28 * 28))  # grey gaps, white paper
+    assert ax.get_title() == "some digits"
+    assert [t.get_text() for t in ax.texts] == ["0", "1", "2"]
+    assert ax.texts[2].get_position() == (2 + 13.5, 30 + 1)  # above the third image (row 2, column 1)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["top", "bottom"]
+    strip = plots.image_strip(np.zeros((4, 28, 28)), title="strip", captions=list("abcd"), xlabel="t")
+    assert [t.get_text() for t in strip.get_xticklabels()] == list("abcd")
+    np.testing.assert_allclose(strip.get_xticks(), 2 + 13.5 + 30 * np.arange(4))
+    assert strip.get_title() == "strip\nt" and strip.images[0].get_array().shape == (32, 4 * 30 + 2)
 
 
 def test_heatmap_puts_each_value_at_its_grid_point():

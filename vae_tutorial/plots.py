@@ -20,25 +20,45 @@ DIGIT_CMAP = "tab10"
 IMAGE_CMAP = "gray_r"
 
 
-def digits(images, labels=None, *, title: str, ncols: int = 10, row_titles=None):
-    """Show images ``[n, 28, 28]`` in rows of ``ncols``, each labelled with its class if given."""
-    images = np.asarray(images)
+def _mosaic(images: np.ndarray, ncols: int, gap: int) -> np.ndarray:
+    """Images ``[n, 28, 28]`` as one canvas of ``ncols`` columns, a light grey ``gap`` between them (empty cells white)."""
     nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.25 * nrows + 0.4), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.set_xticks([]), ax.set_yticks([])
-        if k < len(images):
-            ax.imshow(images[k], cmap=IMAGE_CMAP, vmin=0, vmax=1)
-            if labels is not None:
-                ax.set_title(str(labels[k]), fontsize=9)
-        else:
-            ax.axis("off")
-    if row_titles is not None:
-        for r, name in enumerate(row_titles):
-            axes[r, 0].set_ylabel(name, fontsize=9)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return axes
+    cell = IMAGE_SIDE + gap
+    canvas = np.full((nrows * cell + gap, ncols * cell + gap), 0.15)
+    for k, image in enumerate(images):
+        r, c = divmod(k, ncols)
+        canvas[gap + r * cell:gap + r * cell + IMAGE_SIDE, gap + c * cell:gap + c * cell + IMAGE_SIDE] = image
+    for k in range(len(images), nrows * ncols):
+        r, c = divmod(k, ncols)
+        canvas[gap + r * cell:gap + r * cell + IMAGE_SIDE, gap + c * cell:gap + c * cell + IMAGE_SIDE] = 0.0
+    return canvas
+
+
+def digits(images, labels=None, *, title: str, ncols: int = 10, row_titles=None, gap: int = 2):
+    """Show images ``[n, 28, 28]`` in rows of ``ncols``, each labelled with its class if given.
+
+    Drawn as one picture (one ``imshow``; one axes per digit took about 1 s for 30 digits), the
+    ``labels`` written above the digits and ``row_titles`` left of the rows. Returns the axes.
+    """
+    images = np.asarray(images, dtype=float)
+    nrows = int(np.ceil(len(images) / ncols))
+    cell = IMAGE_SIDE + gap
+    _, ax = plt.subplots(figsize=(1.1 * ncols + (1.0 if row_titles is not None else 0.2), 1.25 * nrows + 0.4),
+                         layout="constrained")
+    ax.imshow(_mosaic(images, ncols, gap), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    if labels is not None:
+        for k, label in enumerate(labels):
+            r, c = divmod(k, ncols)
+            ax.text(gap + c * cell + (IMAGE_SIDE - 1) / 2, r * cell + gap / 2, str(label), ha="center", va="bottom",
+                    fontsize=9)
+    centres = gap + np.arange(nrows) * cell + (IMAGE_SIDE - 1) / 2
+    ax.set_yticks(centres, [str(t) for t in row_titles] if row_titles is not None else [""] * nrows, fontsize=9)
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title, pad=14 if labels is not None else 6)
+    return ax
 
 
 def image_rows(rows, *, title: str, row_titles=None, gap: int = 2):
@@ -114,18 +134,20 @@ def mark_path(ax, path, *, label: str = "straight path", box: bool = True):
     return ax
 
 
-def image_strip(images, *, title: str, captions=None, xlabel: str = ""):
-    """A row of images ``[k, 28, 28]`` with optional captions under each."""
-    images = np.asarray(images)
-    fig, axes = plt.subplots(1, len(images), figsize=(1.1 * len(images), 1.9), squeeze=False)
-    for k, ax in enumerate(axes[0]):
-        ax.imshow(images[k], cmap=IMAGE_CMAP, vmin=0, vmax=1)
-        ax.set_xticks([]), ax.set_yticks([])
-        if captions is not None:
-            ax.set_xlabel(captions[k], fontsize=8)
-    fig.suptitle(title + (f"\n{xlabel}" if xlabel else ""), fontsize=11)
-    fig.tight_layout()
-    return axes
+def image_strip(images, *, title: str, captions=None, xlabel: str = "", gap: int = 2):
+    """A row of images ``[k, 28, 28]`` drawn as one picture, with optional captions under each. Returns the axes."""
+    images = np.asarray(images, dtype=float)
+    cell = IMAGE_SIDE + gap
+    _, ax = plt.subplots(figsize=(1.1 * len(images), 1.9), layout="constrained")
+    ax.imshow(_mosaic(images, len(images), gap), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.set_xticks(gap + np.arange(len(images)) * cell + (IMAGE_SIDE - 1) / 2,
+                  [str(c) for c in captions] if captions is not None else [""] * len(images), fontsize=8)
+    ax.set_yticks([])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title + (f"\n{xlabel}" if xlabel else ""), fontsize=11)
+    return ax
 
 
 def image_grid(images, xs, ys, *, title: str, xlabel: str = "$z_1$", ylabel: str = "$z_2$", ax=None):
