@@ -606,7 +606,7 @@ function reparameterizationView(spec, state, root) {
     scale = v;
     state.set({ sigma_scale: scale });
     request();
-  }, 0.5);
+  }, 1.0);  // one key press: a tenth of the range, visible even from the largest start scale
   const normal = gaussian(spec.seed + 1);
   const button = el("button", { class: "vae-button", text: count > 1 ? "New eps (all draws)" : "New eps" });
   button.addEventListener("click", () => {

@@ -170,12 +170,18 @@ class ReparameterizationExplorer(Explorer):
         return (f"ReparameterizationExplorer({named}{type(self.model).__name__}, latent_dim={self.latent_dim}, "
                 f"draws={self.count})")
 
-    def static_figure(self, *, scales=(0.0, 0.5, 1.0, 2.0)) -> Figure:
+    def static_figure(self, *, scales=None) -> Figure:
         """The draws (columns, at most 9) at several sigma scales (rows), the same eps in every row.
+
+        Args:
+            scales: the scales on sigma, one row each; by default 0, half the current scale, the
+                current scale and twice it (what dragging the slider would show).
 
         Returns:
             A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
         """
+        if scales is None:
+            scales = tuple(f * self.sigma_scale for f in (0.0, 0.5, 1.0, 2.0))
         mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
         rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
         fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)))
