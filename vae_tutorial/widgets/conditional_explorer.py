@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from vae_tutorial.models import check_model
 from vae_tutorial.widgets.base import Explorer, check_name, check_scale
 from vae_tutorial.widgets.snapshot import NUMPY_ACTIVATIONS, Snapshot, grey
-from vae_tutorial.widgets.still import footer
+from vae_tutorial.widgets.still import footer, margins
 
 __all__ = ["ConditionalExplorer", "STYLE_RANGE", "STYLE_STEP", "NUM_DIGITS"]
 
@@ -153,14 +153,15 @@ class ConditionalExplorer(Explorer):
             A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
         """
         pixels = self.pixels()
-        fig = Figure(figsize=(10.5, 2.9), layout="constrained")
+        fig = Figure(figsize=(10.5, 2.9))
         big, row = fig.subfigures(1, 2, width_ratios=[1, 4.2])
-        ax = big.subplots()
+        ax = big.subplots(gridspec_kw=margins(big, left=0.15, right=0.1, bottom=0.65, top=0.35))
         ax.imshow(pixels[self.digit], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"digit {self.digit}, z = ({', '.join(f'{v:.2f}' for v in self.z)})", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-        axes = row.subplots(1, NUM_DIGITS)
+        axes = row.subplots(1, NUM_DIGITS, gridspec_kw=margins(row, left=0.1, right=0.15, bottom=0.65, top=0.35,
+                                                               wspace=0.1, ncols=NUM_DIGITS))
         for label, ax in enumerate(axes):
             ax.imshow(pixels[label], cmap="gray", vmin=0, vmax=255)
             ax.set_xticks([])

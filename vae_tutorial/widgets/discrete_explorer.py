@@ -15,7 +15,7 @@ from vae_tutorial._checks import check_positive_int, check_seed
 from vae_tutorial.models import check_model
 from vae_tutorial.widgets.base import Explorer, check_name, check_one_image, check_scale, input_pixels
 from vae_tutorial.widgets.snapshot import Snapshot
-from vae_tutorial.widgets.still import footer
+from vae_tutorial.widgets.still import footer, margins
 
 __all__ = ["DiscreteExplorer", "MAX_SAMPLES", "TEMPERATURE_RANGE", "LOG_RANGE", "LOG_STEP", "relaxed"]
 
@@ -199,8 +199,9 @@ class DiscreteExplorer(Explorer):
         Returns:
             A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
         """
-        fig = Figure(figsize=(10.5, 4.6), layout="constrained")
-        ax_s, ax_r, ax_g, ax_d = fig.subplots(1, 4, width_ratios=[1.4, 0.8, 1.1, 0.8])
+        fig = Figure(figsize=(10.5, 4.6))
+        room = margins(fig, left=0.15, right=0.15, bottom=0.85, top=0.55, wspace=0.55, ncols=4)
+        ax_s, ax_r, ax_g, ax_d = fig.subplots(1, 4, width_ratios=[1.4, 0.8, 1.1, 0.8], gridspec_kw=room)
         xy = self.samples @ CORNERS
         ax_s.fill(*CORNERS.T, color="0.94", zorder=0)
         ax_s.plot(*np.vstack([CORNERS, CORNERS[:1]]).T, color="0.4", lw=1)
