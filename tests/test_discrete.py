@@ -251,6 +251,37 @@ def test_relaxed_estimators_show_their_bias_and_trade_it_for_variance(study):
     assert base["variance"] < plain["variance"] - 5 * (base["variance_se"] + plain["variance_se"])
 
 
+def test_study_rows_match_each_estimator_run_alone_on_the_same_keys():
+    """The study runs all estimators in one program; each row must equal that estimator run by itself."""
+    problem = discrete.EstimatorProblem(logits=[0.5, -0.2, 0.1, 0.0], values=[0.0, 1.0, 0.3, 0.8], target=0.4)
+    seeds, temperature, repeats = (3, 4), 0.7, 200
+    rows = {(r["estimator"], r["temperature"]): r
+            for r in discrete.estimator_study(problem, temperatures=(temperature,), num_samples=5,
+                                              repeats=repeats, seeds=seeds)}
+    assert len(rows) == 4
+    exact = discrete.exact_gradient(problem)
+    for name, (estimator, tempered) in discrete.ESTIMATORS.items():
+        alone = np.concatenate([np.asarray(jax.vmap(lambda ks: estimator(problem, problem.logits, ks, temperature))(
+            jax.random.split(jax.random.key(seed), (repeats, 5))), np.float64) for seed in seeds])
+        row = rows[(name, temperature if tempered else None)]
+        np.testing.assert_allclose(row["mean"], alone.mean(0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(row["mean_se"], alone.std(0, ddof=1) / np.sqrt(len(alone)), rtol=1e-4)
+        assert row["z_max"] == pytest.approx(np.max(np.abs(alone.mean(0) - exact) / row["mean_se"]), rel=1e-3)
+
+
+def test_estimator_study_with_only_the_score_function_needs_no_temperature():
+    (row,) = discrete.estimator_study(temperatures=(), estimators=["score function"], repeats=100, seeds=(0, 1))
+    assert row["estimator"] == "score function" and row["temperature"] is None and row["mean"].shape == (10,)
+
+
+def test_equal_estimator_problems_are_one_static_argument():
+    a = discrete.EstimatorProblem()
+    b = discrete.EstimatorProblem(logits=np.array(a.logits), values=np.array(a.values), target=0.45)  # new arrays, same values
+    assert a == b and hash(a) == hash(b)
+    assert a != discrete.EstimatorProblem(target=0.5)
+    assert a != discrete.EstimatorProblem(logits=np.linspace(-1, 1, 10) + 1e-3)
+
+
 def test_estimator_study_rejects_one_sample():
     with pytest.raises(ValueError, match="num_samples"):
         discrete.estimator_study(num_samples=1)

@@ -178,6 +178,15 @@ class EstimatorProblem:
         self.values = jnp.arange(k, dtype=jnp.float32) / (k - 1) if values is None else jnp.asarray(values, jnp.float32)
         self.target = float(target)
 
+    def _identity(self) -> tuple:
+        return (np.asarray(self.logits).tobytes(), np.asarray(self.values).tobytes(), self.logits.shape, self.target)
+
+    def __eq__(self, other) -> bool:  # equal problems share one compiled study program
+        return isinstance(other, EstimatorProblem) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
     def f(self, y: jax.Array) -> jax.Array:
         """The function of a (one-hot or relaxed) sample ``y [K]``: a scalar."""
         return (y @ self.values - self.target) ** 2
@@ -234,10 +243,17 @@ ESTIMATORS = {
 }
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 4, 5))
-def _repeats(estimator, problem, key, temperature, num_samples, repeats):
+@functools.partial(jax.jit, static_argnums=(0, 3, 4))
+def _all_estimates(problem, key, temperature, num_samples, repeats):
+    """``repeats`` estimates ``[repeats, K]`` by every estimator in :data:`ESTIMATORS`, in its order, from the same keys.
+
+    One compiled program for all four (and every temperature, which is traced): compiling JAX's
+    random-number generator is most of the cost of such a small program, and the estimators share
+    its draws (the same keys, as when each ran alone).
+    """
     keys = jax.random.split(key, (repeats, num_samples))
-    return jax.vmap(lambda ks: estimator(problem, problem.logits, ks, temperature))(keys)
+    return tuple(jax.vmap(lambda ks, estimator=estimator: estimator(problem, problem.logits, ks, temperature))(keys)
+                 for estimator, _ in ESTIMATORS.values())
 
 
 def estimator_study(problem: EstimatorProblem | None = None, *, temperatures: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
@@ -274,13 +290,18 @@ def estimator_study(problem: EstimatorProblem | None = None, *, temperatures: Se
     unknown = set(estimators or ()) - set(ESTIMATORS)
     if unknown:
         raise ValueError(f"estimator_study: unknown estimators {sorted(unknown)}; known: {list(ESTIMATORS)}")
-    for name, (estimator, tempered) in ESTIMATORS.items():
+    runs = {}  # (temperature, seed) -> one [repeats, K] array per estimator; the score function ignores the temperature
+    run_at = [float(t) for t in temperatures] or [1.0]
+    for temperature in run_at:
+        for seed in seeds:
+            runs[float(temperature), seed] = [np.asarray(e, np.float64) for e in _all_estimates(
+                problem, jax.random.key(seed), float(temperature), num_samples, repeats)]
+    for i, (name, (_, tempered)) in enumerate(ESTIMATORS.items()):
         if estimators is not None and name not in estimators:
             continue
         for temperature in (temperatures if tempered else [None]):
-            per_seed = [np.asarray(_repeats(estimator, problem, jax.random.key(seed), 1.0 if temperature is None
-                                            else float(temperature), num_samples, repeats), np.float64)
-                        for seed in seeds]
+            at = run_at[0] if temperature is None else float(temperature)
+            per_seed = [runs[at, seed][i] for seed in seeds]
             # ||mean - exact||^2 overstates the squared bias by the variance of the mean, tr(Cov) / repeats:
             # subtract it (an unbiased estimate of the squared bias), then take the root.
             biases = [np.sqrt(max(np.sum((e.mean(0) - exact) ** 2) - e.var(0, ddof=1).sum() / len(e), 0.0)) / norm
