@@ -350,6 +350,40 @@ def test_estimator_variance_groups_one_sample_estimates():
     np.testing.assert_allclose(var_std * [1, 3, 10], 9.0, rtol=0.06)
 
 
+def test_compare_estimators_gives_each_the_numbers_estimator_variance_gives_it():
+    """One program for all; each entry equal to estimator_variance run alone with the same key (paired draws)."""
+    mean, std, rows = jnp.array([0.5, -1.0, 2.0]), jnp.array([0.3, 1.0, 0.7]), jnp.array([1.0, 0.0, -2.0])
+    baseline = jnp.array([0.2, 1.0, 16.0])
+    key, counts = jax.random.key(21), [1, 4]
+    entries = {"pathwise": sampling.pathwise_gradient, "score": (sampling.score_function_gradient, None),
+               "score, baseline": (sampling.score_function_gradient, baseline)}
+    together = sampling.compare_estimators(entries, shifted_square, mean, std, key=key, num_samples=counts,
+                                           repeats=50, data=rows)
+    assert list(together) == list(entries)
+    for name, (estimator, b) in [("pathwise", (sampling.pathwise_gradient, None)), ("score", entries["score"]),
+                                 ("score, baseline", entries["score, baseline"])]:
+        alone = sampling.estimator_variance(estimator, shifted_square, mean, std, key=key, num_samples=counts,
+                                            repeats=50, data=rows, baseline=b)
+        for got, want in zip(together[name], alone):
+            assert got.shape == (2, 3) and got.dtype == np.float64
+            np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert not np.allclose(together["score"][0], together["score, baseline"][0])  # the baseline was used
+
+
+def test_compare_estimators_error_cases():
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match="compare_estimators: estimators must be a non-empty dict"):
+        sampling.compare_estimators({}, square, 0.0, 1.0, key=key, num_samples=[1], repeats=2)
+    with pytest.raises(TypeError, match="'bad' should map to an estimator or \\(estimator, baseline\\), got 3"):
+        sampling.compare_estimators({"bad": 3}, square, 0.0, 1.0, key=key, num_samples=[1], repeats=2)
+    with pytest.raises(ValueError, match="compare_estimators: a variance needs repeats >= 2, got 1"):
+        sampling.compare_estimators({"p": sampling.pathwise_gradient}, square, 0.0, 1.0, key=key, num_samples=[1],
+                                    repeats=1)
+    with pytest.raises(ValueError, match="compare_estimators: std must be > 0 everywhere"):
+        sampling.compare_estimators({"p": sampling.pathwise_gradient}, square, 0.0, 0.0, key=key, num_samples=[1],
+                                    repeats=2)
+
+
 def test_measuring_error_cases():
     key = jax.random.key(0)
     pathwise = sampling.pathwise_gradient

@@ -1,8 +1,8 @@
 """Sampling with the reparameterization trick, and two Monte Carlo gradient estimators.
 
 Introduced in 04-reparameterization-trick (``reparameterize``) and 05-why-it-works (the
-estimators, and ``repeated_estimates`` and ``estimator_variance``, which measure how noisy
-they are).
+estimators, and ``repeated_estimates``, ``estimator_variance`` and ``compare_estimators``, which
+measure how noisy they are).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from vae_tutorial._checks import check_positive_int, is_traced
 
 __all__ = [
     "reparameterize", "pathwise_gradient", "score_function_gradient", "pathwise_from_noise",
-    "score_function_from_noise", "repeated_estimates", "estimator_variance",
+    "score_function_from_noise", "repeated_estimates", "estimator_variance", "compare_estimators",
 ]
 
 
@@ -289,7 +289,13 @@ def repeated_estimates(estimator, f, mean, std, *, key: jax.Array, num_samples: 
             ``mean`` and ``std`` differ in shape, or ``data`` or ``baseline`` do not have one row
             per row of ``mean`` (and as for the estimator).
     """
-    name = "repeated_estimates"
+    num_samples, repeats, mean, std = _check_repeats_args(num_samples, repeats, mean, std, data, baseline,
+                                                          "repeated_estimates")
+    return _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, baseline, key)
+
+
+def _check_repeats_args(num_samples, repeats, mean, std, data, baseline, name):
+    """The checks of ``repeated_estimates``; returns ``(num_samples, repeats, mean, std)`` with mean and std as arrays."""
     num_samples = check_positive_int(num_samples, "num_samples")
     repeats = check_positive_int(repeats, "repeats")
     dtype = jnp.result_type(mean, std, jnp.float32)
@@ -305,12 +311,11 @@ def repeated_estimates(estimator, f, mean, std, *, key: jax.Array, num_samples: 
         if baseline is not None and jnp.shape(baseline) != (rows,):
             raise ValueError(f"{name}: with data, baseline needs one value per row, shape ({rows},), "
                              f"got {jnp.shape(baseline)}")
-    return _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, baseline, key)
+    return num_samples, repeats, mean, std
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, baseline, key):
-    """The compiled core of ``repeated_estimates`` (arguments already checked)."""
+def _repeated_body(estimator, f, num_samples, repeats, mean, std, data, baseline, key):
+    """The core of ``repeated_estimates`` (arguments already checked), traced inside a compiled program."""
 
     def one_problem(f, mean, std, baseline, key):
         extra = {} if baseline is None else {"baseline": baseline}
@@ -324,6 +329,16 @@ def _repeated_estimates(estimator, f, num_samples, repeats, mean, std, data, bas
             mean, std, data, baseline, keys)
 
     return jax.vmap(one_estimate)(jax.random.split(key, repeats))
+
+
+_repeated_estimates = jax.jit(_repeated_body, static_argnums=(0, 1, 2, 3))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _repeated_estimates_many(estimators, f, num_samples, repeats, mean, std, data, baselines, key):
+    """``_repeated_body`` for several estimators (a tuple) in one program, from the same key."""
+    return tuple(_repeated_body(estimator, f, num_samples, repeats, mean, std, data, baseline, key)
+                 for estimator, baseline in zip(estimators, baselines))
 
 
 def estimator_variance(estimator, f, mean, std, *, key: jax.Array, num_samples: Sequence[int], repeats: int,
@@ -359,23 +374,67 @@ def estimator_variance(estimator, f, mean, std, *, key: jax.Array, num_samples: 
         ValueError: if ``num_samples`` is empty or has an entry < 1, ``repeats < 2``, or as for
             ``repeated_estimates``.
     """
+    counts, total = _check_counts(num_samples, repeats, "estimator_variance")
+    singles = repeated_estimates(estimator, f, mean, std, key=key, num_samples=1, repeats=total,
+                                 data=data, baseline=baseline)
+    return _variances(singles, counts)
+
+
+def compare_estimators(estimators, f, mean, std, *, key: jax.Array, num_samples: Sequence[int], repeats: int,
+                       data=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``estimator_variance`` for several estimators at once, on the same noise, in one compiled program.
+
+    Each estimator gets the numbers ``estimator_variance`` gives it with this ``key`` (the same
+    draws: a paired comparison), from one compiled program instead of one per estimator.
+
+    Args:
+        estimators: a mapping from a name to an estimator, or to a pair ``(estimator, baseline)``
+            with ``baseline`` as for ``repeated_estimates`` (``None`` for none).
+        f, mean, std, key, num_samples, repeats, data: as for ``estimator_variance``.
+
+    Returns:
+        ``{name: (var_mean, var_std)}`` in the order of ``estimators``, as ``estimator_variance`` returns.
+
+    Raises:
+        ValueError: if ``estimators`` is empty; TypeError: if an entry is neither an estimator nor
+            ``(estimator, baseline)``; and as for ``estimator_variance``.
+    """
+    name = "compare_estimators"
+    if not isinstance(estimators, dict) or not estimators:
+        raise ValueError(f"{name}: estimators must be a non-empty dict from a name to an estimator, or to a pair "
+                         f"(estimator, baseline); got {estimators!r}")
+    pairs = {label: entry if isinstance(entry, tuple) and len(entry) == 2 else (entry, None)
+             for label, entry in estimators.items()}
+    for label, (estimator, _) in pairs.items():
+        if not callable(estimator):
+            raise TypeError(f"{name}: {label!r} should map to an estimator or (estimator, baseline), "
+                            f"got {estimators[label]!r}")
+    counts, total = _check_counts(num_samples, repeats, name)
+    for _, baseline in pairs.values():
+        *_, checked_mean, checked_std = _check_repeats_args(1, total, mean, std, data, baseline, name)
+    singles = _repeated_estimates_many(tuple(e for e, _ in pairs.values()), f, 1, total, checked_mean, checked_std,
+                                       data, tuple(b for _, b in pairs.values()), key)
+    return {label: _variances(s, counts) for label, s in zip(pairs, singles)}
+
+
+def _check_counts(num_samples, repeats, name) -> tuple[list[int], int]:
+    """The checked sample counts and the one-sample estimates they need, ``max(counts) * repeats``."""
     if isinstance(num_samples, (int, np.integer)) or not isinstance(num_samples, Sequence):
-        raise TypeError(f"estimator_variance: num_samples must be a sequence of sample counts, e.g. [1, 10, 100], "
+        raise TypeError(f"{name}: num_samples must be a sequence of sample counts, e.g. [1, 10, 100], "
                         f"got {num_samples!r}")
     if len(num_samples) == 0:
-        raise ValueError("estimator_variance: num_samples must name at least one sample count")
+        raise ValueError(f"{name}: num_samples must name at least one sample count")
     counts = [check_positive_int(n, "num_samples") for n in num_samples]
     repeats = check_positive_int(repeats, "repeats")
     if repeats < 2:
-        raise ValueError(f"estimator_variance: a variance needs repeats >= 2, got {repeats}")
-    total = max(counts) * repeats
-    singles = repeated_estimates(estimator, f, mean, std, key=key, num_samples=1, repeats=total,
-                                 data=data, baseline=baseline)
-    variances = []
-    for g in singles:
-        g = np.asarray(g, dtype=np.float64)
-        variances.append(np.stack([_group_means(g, n).var(axis=0, ddof=1) for n in counts]))
-    return variances[0], variances[1]
+        raise ValueError(f"{name}: a variance needs repeats >= 2, got {repeats}")
+    return counts, max(counts) * repeats
+
+
+def _variances(singles, counts) -> tuple[np.ndarray, np.ndarray]:
+    """``(var_mean, var_std)`` of the S-sample estimates made from one-sample ones, for each S in ``counts``."""
+    grad_mean, grad_std = (np.asarray(g, dtype=np.float64) for g in singles)
+    return tuple(np.stack([_group_means(g, n).var(axis=0, ddof=1) for n in counts]) for g in (grad_mean, grad_std))
 
 
 def _group_means(singles: np.ndarray, n: int) -> np.ndarray:
@@ -384,8 +443,7 @@ def _group_means(singles: np.ndarray, n: int) -> np.ndarray:
     return singles[: groups * n].reshape(groups, n, *singles.shape[1:]).mean(axis=1)
 
 
-# Discrete and relaxed samples (introduced in 10-beyond-the-gaussian) live in their own module; the
-# two continuous estimators above and the discrete ones are reached from here.
+# Discrete and relaxed samples (10-beyond-the-gaussian) live in their own module, reached from here too.
 from vae_tutorial.categorical import (EstimatorProblem, estimator_study, exact_gradient,  # noqa: E402
                                       gumbel_softmax, straight_through)
 
