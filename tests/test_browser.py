@@ -77,6 +77,12 @@ def canvas(page, selector: str = DIGIT) -> dict:
     return page.evaluate(READ_CANVAS, selector)
 
 
+def after_next_frame(page) -> None:
+    """Wait two animation frames: an explorer draws at most once a frame, so key presses that came
+    faster are drawn at the next one (explorer.js frameGate); after two frames that draw has run."""
+    page.evaluate("() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
+
+
 def assert_pixels_agree(shown: dict, model) -> None:
     """The canvas shows ``model.decode`` at the code it says it shows, within one grey level."""
     from vae_tutorial import latent
@@ -254,6 +260,7 @@ def test_the_trick_explorer_shows_the_idea_at_its_defaults_and_one_key_press_sho
             assert_pixels_agree(shown, vae2)
         for _ in range(10):  # ten presses: down to sigma x 0, where every draw is mu itself
             page.keyboard.press("ArrowLeft")
+        after_next_frame(page)
         assert float(page.locator(readout).inner_text()) == 0.0
         assert _pairwise_grey_change(_draws(page)) == 0.0
         assert browser.widget_errors(page) == []
@@ -407,6 +414,7 @@ def test_conditional_explorer_in_jupyterlab_draws_ten_digits_and_follows_the_sty
         page.focus(f"{CONDITIONAL} input.vae-slider-input >> nth=0")
         for _ in range(6):  # six presses of 0.25: z1 goes 0 to 1.5
             page.keyboard.press("ArrowRight")
+        after_next_frame(page)
         moved = canvas(page, f"{CONDITIONAL} canvas.vae-conditional-image")
         assert moved["z"][0] == pytest.approx(1.5) and moved["grey"] != chosen["grey"]
         _assert_conditional_pixels(moved, model)
