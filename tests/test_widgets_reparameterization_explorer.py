@@ -57,9 +57,13 @@ def test_by_default_the_draws_start_far_enough_apart_to_differ_visibly(vae2, tes
     assert _mean_pairwise_change(vae2, mu + scales[k - 1] * sigma * eps) < 0.051
     assert _mean_pairwise_change(vae2, mu + sigma * eps) < 0.05  # the problem this default solves
     np.testing.assert_allclose(trick.z, mu + trick.sigma_scale * sigma * eps, atol=1e-6)
-    # The still picture's rows: sigma scaled by 0, half the start, the start and twice it.
+    # The still picture's rows: sigma scaled by 0, half the start, the start and twice it, within the slider's range.
     rows = [t.get_text() for t in trick.static_figure().axes[0].get_yticklabels()]
-    assert rows == [f"sigma × {f * trick.sigma_scale:g}" for f in (0.0, 0.5, 1.0, 2.0)]
+    expected = [0.0, trick.sigma_scale / 2, trick.sigma_scale, min(2 * trick.sigma_scale, 10.0)]
+    assert rows == [f"sigma × {s:g}" for s in dict.fromkeys(expected)]
+    trick.sigma_scale = 10.0  # the slider's end: no row beyond it
+    rows = [t.get_text() for t in trick.static_figure().axes[0].get_yticklabels()]
+    assert rows == ["sigma × 0", "sigma × 5", "sigma × 10"]
 
 
 def test_reparameterization_without_an_image_starts_at_the_prior(vae20):

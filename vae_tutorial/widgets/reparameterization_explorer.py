@@ -175,13 +175,14 @@ class ReparameterizationExplorer(Explorer):
 
         Args:
             scales: the scales on sigma, one row each; by default 0, half the current scale, the
-                current scale and twice it (what dragging the slider would show).
+                current scale and twice it, at most the slider's largest (what dragging it would show).
 
         Returns:
             A matplotlib ``Figure`` (not registered with pyplot), with a sentence saying it is static.
         """
         if scales is None:
-            scales = tuple(f * self.sigma_scale for f in (0.0, 0.5, 1.0, 2.0))
+            top = min(2.0 * self.sigma_scale, self.SCALE_RANGE[1])
+            scales = (0.0, 0.5 * self.sigma_scale, self.sigma_scale) + ((top,) if top > self.sigma_scale else ())
         mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
         rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
         fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)))
