@@ -629,7 +629,7 @@ function reparameterizationView(spec, state, root) {
       controls,
       el("div", { class: "vae-column" }, [el("div", { class: "vae-caption", text: spec.plane.title }), plane]),
       ...inputs,
-      el("div", { class: "vae-column" }, [el("div", { class: "vae-caption", text: count > 1 ? `${count} draws z = mu + sigma × eps` : "decoded z" }), grid]),
+      el("div", { class: "vae-column" }, [el("div", { class: "vae-caption", text: count > 1 ? `${count} draws of z, decoded` : "decoded z" }), grid]),
     ]),
     text,
   );

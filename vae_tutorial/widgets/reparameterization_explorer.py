@@ -125,7 +125,7 @@ class ReparameterizationExplorer(Explorer):
             "sigma_sliders": [{"index": k, "range": sigma_ranges[k].tolist(), "step": sigma_step} for k in range(d)]
             if sliders else [],
             "plane": {"size": 200, "frame": frame, "xlabel": "z1", "ylabel": "z2" if d > 1 else "",
-                      "title": f"z = mu + sigma × eps{first_two}"},
+                      "title": f"mu and the draws z{first_two}"},  # the formula, with its numbers: the text line
         }
         eps = self._draw_eps()
         if sigma_scale is None:
