@@ -64,6 +64,14 @@ def test_by_default_the_draws_start_far_enough_apart_to_differ_visibly(vae2, tes
     trick.sigma_scale = 10.0  # the slider's end: no row beyond it
     rows = [t.get_text() for t in trick.static_figure().axes[0].get_yticklabels()]
     assert rows == ["sigma × 0", "sigma × 5", "sigma × 10"]
+    # The measure of the start rule, as the notebook prints it, against the test's own decoding.
+    assert trick.draw_difference(trick.sigma_scale) == pytest.approx(
+        _mean_pairwise_change(vae2, mu + trick.sigma_scale * sigma * eps), abs=2e-3)
+    assert trick.draw_difference(1.0) == pytest.approx(_mean_pairwise_change(vae2, mu + sigma * eps), abs=2e-3)
+    assert trick.draw_difference() == trick.draw_difference(10.0)
+    trick.sigma_scale = 0.0  # every draw is mu: one row, not four equal ones
+    assert [t.get_text() for t in trick.static_figure().axes[0].get_yticklabels()] == ["sigma × 0"]
+    assert trick.draw_difference() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_reparameterization_without_an_image_starts_at_the_prior(vae20):

@@ -137,19 +137,34 @@ class ReparameterizationExplorer(Explorer):
     @classmethod
     def visible_scale(cls, snapshot, mu, sigma, eps) -> float:
         """The smallest of :data:`START_SCALES` at which the draws ``mu + scale * sigma * eps`` decode to
-        images that differ by :data:`VISIBLE_CHANGE` on average (pairwise; one draw against decoded mu),
-        or the largest if none does. ``snapshot`` decodes as the browser does."""
-        mu, sigma, eps = np.asarray(mu, np.float64), np.asarray(sigma, np.float64), np.asarray(eps, np.float64)
+        images that differ by :data:`VISIBLE_CHANGE` on average (see :meth:`_change`), or the largest
+        if none does. ``snapshot`` decodes as the browser does."""
         for scale in cls.START_SCALES:
-            images = snapshot.decode(mu + scale * sigma * eps)
-            if len(images) > 1:
-                pairs = np.triu_indices(len(images), 1)
-                change = np.abs(images[pairs[0]] - images[pairs[1]]).mean()
-            else:
-                change = np.abs(images[0] - snapshot.decode(mu[None])[0]).mean()
-            if change >= cls.VISIBLE_CHANGE:
+            if cls._change(snapshot, mu, sigma, eps, scale) >= cls.VISIBLE_CHANGE:
                 return scale
         return cls.START_SCALES[-1]
+
+    @staticmethod
+    def _change(snapshot, mu, sigma, eps, scale) -> float:
+        """Mean absolute difference (0 to 1) of the decoded draws at ``scale``: over all pairs, or one
+        draw against decoded mu."""
+        mu, sigma, eps = np.asarray(mu, np.float64), np.asarray(sigma, np.float64), np.asarray(eps, np.float64)
+        images = snapshot.decode(mu + scale * sigma * eps)
+        if len(images) > 1:
+            pairs = np.triu_indices(len(images), 1)
+            return float(np.abs(images[pairs[0]] - images[pairs[1]]).mean())
+        return float(np.abs(images[0] - snapshot.decode(mu[None])[0]).mean())
+
+    def draw_difference(self, scale: float | None = None) -> float:
+        """How far the decoded draws differ at ``scale`` (default: the current one), the measure of the start rule.
+
+        Returns:
+            The mean absolute difference of decoded intensities (0 to 1) between two draws, over all
+            pairs (one draw: against the decoding of mu); the explorer starts where it reaches
+            :data:`VISIBLE_CHANGE`.
+        """
+        scale = self.sigma_scale if scale is None else float(scale)
+        return self._change(self._snapshot, self.mu, self.sigma, self.eps, scale)
 
     def _draw_eps(self) -> list:
         return [[float(v) for v in row] for row in self._rng.standard_normal((self.count, self.latent_dim))]
@@ -182,7 +197,7 @@ class ReparameterizationExplorer(Explorer):
         """
         if scales is None:
             top = min(2.0 * self.sigma_scale, self.SCALE_RANGE[1])
-            scales = (0.0, 0.5 * self.sigma_scale, self.sigma_scale) + ((top,) if top > self.sigma_scale else ())
+            scales = tuple(dict.fromkeys((0.0, 0.5 * self.sigma_scale, self.sigma_scale, top)))  # no row twice
         mu, sigma, eps = np.asarray(self.mu), np.asarray(self.sigma), np.asarray(self.eps)[:9]
         rows = np.stack([self._snapshot.pixels(mu + s * sigma * eps) for s in scales])
         fig = Figure(figsize=(max(5.0, 2.2 + 0.8 * len(eps)), 1.6 + 0.8 * len(scales)))
