@@ -291,6 +291,7 @@ def _drive_discrete_explorer(page, model) -> None:
     page.focus(f"{DISCRETE} .vae-slider:has-text('temperature') input")
     for _ in range(10):  # ten presses of 0.1 in log10: the temperature falls tenfold, 1 to 0.1
         page.keyboard.press("ArrowLeft")
+    after_next_frame(page)
     readout = float(page.locator(f"{DISCRETE} .vae-slider:has-text('temperature') .vae-readout").inner_text())
     assert readout == pytest.approx(0.1, abs=1e-3)
     colder, after = _simplex_points(page), canvas(page, relaxed)
